@@ -1,0 +1,23 @@
+import { defineConfig } from 'tsup';
+
+// One source tree, two module systems: `import` gets dist/esm, `require` gets dist/cjs.
+// The SDK we patch ships both builds, and applications load either.
+export default defineConfig({
+  entry: {
+    index: 'src/index.ts',
+    register: 'src/register.ts',
+    'cli/main': 'src/cli/main.ts',
+  },
+  format: ['esm', 'cjs'],
+  outDir: 'dist',
+  target: 'node20',
+  platform: 'node',
+  dts: { entry: { index: 'src/index.ts' } },
+  sourcemap: true,
+  clean: true,
+  splitting: false,
+  // Keep every dependency external: the host app's copy of @opentelemetry/api must be the one we use.
+  skipNodeModulesBundle: true,
+  shims: true,
+  outExtension: ({ format }) => ({ js: format === 'cjs' ? '.cjs' : '.js' }),
+});
