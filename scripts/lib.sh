@@ -1,0 +1,33 @@
+# Shared by scripts/build.sh, stack-up.sh and stack-down.sh (sourced, not run).
+# Versions, cache locations and the content hash that names cached binaries.
+
+MCP_AUDIT_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+MCP_AUDIT_CACHE="${MCP_AUDIT_CACHE:-$HOME/.cache/mcp-audit}"
+MCP_AUDIT_BIN_DIR="$MCP_AUDIT_CACHE/bin"
+MCP_AUDIT_RUN_DIR="${MCP_AUDIT_RUN_DIR:-$MCP_AUDIT_CACHE/run}"
+
+# Pinned versions: the collector release of collector/otelcol-mcp/go.mod and
+# the Jaeger module of jaeger/go.mod (Jaeger v2.13).
+OTELCOL_MCP_VERSION="0.161.0"
+JAEGER_MODULE_VERSION="1.76.0"
+
+log() { printf '[mcp-audit] %s\n' "$*" >&2; }
+die() { printf '[mcp-audit] error: %s\n' "$*" >&2; exit 1; }
+
+# content_key DIR FILE...: 12 hex digits over the Go version and the named
+# files of DIR, so a changed go.mod/go.sum/source (or Go) names a new binary.
+content_key() {
+  local dir="$1"; shift
+  command -v go >/dev/null 2>&1 || die "go is not installed (Go 1.26 needed to build the collector and Jaeger)"
+  {
+    go env GOVERSION GOOS GOARCH
+    (cd "$dir" && for f in "$@"; do printf '%s\n' "$f"; cat "$f"; done)
+  } | sha256sum | cut -c1-12
+}
+
+otelcol_bin_path() {
+  echo "$MCP_AUDIT_BIN_DIR/otelcol-mcp-$OTELCOL_MCP_VERSION-$(content_key "$MCP_AUDIT_ROOT/collector/otelcol-mcp" go.mod go.sum main.go components.go)"
+}
+jaeger_bin_path() {
+  echo "$MCP_AUDIT_BIN_DIR/jaeger-$JAEGER_MODULE_VERSION-$(content_key "$MCP_AUDIT_ROOT/jaeger" go.mod go.sum)"
+}

@@ -1,0 +1,194 @@
+import { SpanStatusCode, type Attributes, type DiagLogger, type Histogram, type Span } from '@opentelemetry/api';
+import { createRedactor, type CaptureMode, type Redactor } from '../audit/redact.js';
+import { resultSize, summarizeResult } from '../audit/summarize.js';
+import { CLIENT_FAULT_CODES, outcomeAttributes, type Outcome } from './attributes.js';
+import {
+  ATTR_ERROR_TYPE,
+  ATTR_GEN_AI_PROMPT_NAME,
+  ATTR_GEN_AI_TOOL_CALL_ARGUMENTS,
+  ATTR_GEN_AI_TOOL_CALL_RESULT,
+  ATTR_GEN_AI_TOOL_NAME,
+  ATTR_MCP_AUDIT_REDACTED_COUNT,
+  ATTR_MCP_AUDIT_RESULT_SIZE,
+  ATTR_MCP_AUDIT_RESULT_SUMMARY,
+  ATTR_MCP_METHOD_NAME,
+  ATTR_MCP_PROTOCOL_VERSION,
+  ATTR_MCP_RESOURCE_URI,
+  ATTR_NETWORK_TRANSPORT,
+  ATTR_RPC_RESPONSE_STATUS_CODE,
+  ERROR_TYPE_TOOL_ERROR,
+} from './semconv.js';
+import type { JsonRpcRequestLike } from './protocol-shape.js';
+import type { McpInstrumentationConfig } from './types.js';
+
+export type Side = 'client' | 'server';
+
+/** Attributes of the duration histograms: low cardinality only (no session, no caller). */
+const METRIC_ATTRIBUTES = [
+  ATTR_MCP_METHOD_NAME,
+  ATTR_GEN_AI_TOOL_NAME,
+  ATTR_GEN_AI_PROMPT_NAME,
+  ATTR_ERROR_TYPE,
+  ATTR_NETWORK_TRANSPORT,
+  ATTR_MCP_PROTOCOL_VERSION,
+  ATTR_RPC_RESPONSE_STATUS_CODE,
+] as const;
+
+const MAX_STATUS_MESSAGE = 512;
+
+/** One in-flight request: the span, what it was about, and when it started (monotonic ms). */
+export interface Call {
+  span: Span;
+  side: Side;
+  method: string;
+  tool?: string;
+  attrs: Attributes;
+  startedAt: number;
+  redacted: number;
+  done: boolean;
+}
+
+const CAPTURE_MODES: ReadonlySet<string> = new Set(['redacted', 'hash', 'shape', 'none']);
+
+function modeFromEnv(value: string | undefined, name: string, diag: DiagLogger): CaptureMode | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (CAPTURE_MODES.has(value)) return value as CaptureMode;
+  diag.warn(`${name}=${JSON.stringify(value)} is not one of redacted, hash, shape, none; using the default`);
+  return undefined;
+}
+
+/**
+ * Everything both sides need to turn a request and its outcome into attributes: the redactor, the
+ * capture switches, the histograms. Built once per configuration, not per call.
+ */
+export class Recorder {
+  readonly redactor: Redactor;
+  private readonly argsMode: CaptureMode;
+  private readonly resultMode: CaptureMode;
+  private readonly tools: NonNullable<McpInstrumentationConfig['tools']>;
+  readonly requireCaller: ReadonlySet<string>;
+
+  constructor(
+    config: McpInstrumentationConfig,
+    private readonly diag: DiagLogger,
+    private readonly histograms: () => { client?: Histogram; server?: Histogram },
+  ) {
+    const env = process.env;
+    this.redactor = createRedactor(config.redaction);
+    this.argsMode =
+      config.captureArguments ?? modeFromEnv(env.MCP_AUDIT_CAPTURE_ARGUMENTS, 'MCP_AUDIT_CAPTURE_ARGUMENTS', diag) ?? 'redacted';
+    const genAiContent = env.OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT === 'true' ? 'redacted' : undefined;
+    this.resultMode =
+      config.captureResults ??
+      modeFromEnv(env.MCP_AUDIT_CAPTURE_RESULTS, 'MCP_AUDIT_CAPTURE_RESULTS', diag) ??
+      genAiContent ??
+      'none';
+    this.tools = config.tools ?? {};
+    const fromEnv = (env.MCP_AUDIT_REQUIRE_CALLER ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    this.requireCaller = new Set([...(config.requireCallerFor ?? []), ...fromEnv]);
+  }
+
+  private argumentsMode(tool: string | undefined): CaptureMode {
+    return (tool !== undefined && Object.hasOwn(this.tools, tool) && this.tools[tool]?.arguments) || this.argsMode;
+  }
+
+  private resultsMode(tool: string | undefined): CaptureMode {
+    return (tool !== undefined && Object.hasOwn(this.tools, tool) && this.tools[tool]?.result) || this.resultMode;
+  }
+
+  /** Redacted request content: tool arguments, prompt arguments, resource URI. */
+  requestContent(request: JsonRpcRequestLike, call: Pick<Call, 'tool' | 'redacted'>, attrs: Attributes): void {
+    const params = request.params;
+    if (!params) return;
+    if (request.method === 'tools/call') {
+      const { text, count } = this.redactor.json(params.arguments ?? {}, this.argumentsMode(call.tool));
+      if (text !== undefined) attrs[ATTR_GEN_AI_TOOL_CALL_ARGUMENTS] = text;
+      call.redacted += count;
+    } else if (request.method === 'prompts/get' && params.arguments !== undefined) {
+      const { text, count } = this.redactor.json(params.arguments, this.argumentsMode(call.tool));
+      if (text !== undefined) attrs['mcp_audit.prompt.arguments'] = text;
+      call.redacted += count;
+    } else if (typeof params.uri === 'string') {
+      const { text, count } = this.redactor.string(params.uri);
+      attrs[ATTR_MCP_RESOURCE_URI] = text;
+      call.redacted += count;
+    }
+  }
+
+  /**
+   * Ends the call. The end time is taken now; the costly part (serializing the result for its size,
+   * the summary, redaction) runs after the current tick, so the caller gets its result first.
+   */
+  finish(call: Call, outcome: Outcome, result?: unknown): void {
+    if (call.done) return;
+    call.done = true;
+    const endedAt = performance.now();
+    setImmediate(() => this.complete(call, outcome, result, endedAt));
+  }
+
+  private complete(call: Call, outcome: Outcome, result: unknown, endedAt: number): void {
+    const { span } = call;
+    try {
+      const attrs: Attributes = {};
+      if (!outcome.errorType && call.method === 'tools/call' && isToolError(result)) {
+        outcome = { errorType: ERROR_TYPE_TOOL_ERROR };
+      }
+      attrs[ATTR_MCP_AUDIT_RESULT_SIZE] = outcome.errorType && outcome.errorType !== ERROR_TYPE_TOOL_ERROR ? 0 : resultSize(result);
+      if (result !== undefined && (call.method === 'tools/call' || call.method === 'resources/read' || call.method === 'prompts/get')) {
+        const summary = summarizeResult(result);
+        if (summary) {
+          const { text, count } = this.redactor.string(summary);
+          attrs[ATTR_MCP_AUDIT_RESULT_SUMMARY] = text;
+          call.redacted += count;
+        }
+        const mode = this.resultsMode(call.tool);
+        if (mode !== 'none') {
+          const { text, count } = this.redactor.json(result, mode);
+          if (text !== undefined) attrs[ATTR_GEN_AI_TOOL_CALL_RESULT] = text;
+          call.redacted += count;
+        }
+      }
+      outcomeAttributes(outcome, attrs);
+      if (outcome.errorType && this.setsErrorStatus(call.side, outcome)) {
+        let message = outcome.message;
+        if (message !== undefined) {
+          const redacted = this.redactor.string(message.slice(0, MAX_STATUS_MESSAGE));
+          message = redacted.text;
+          call.redacted += redacted.count;
+        }
+        span.setStatus({ code: SpanStatusCode.ERROR, message });
+      }
+      attrs[ATTR_MCP_AUDIT_REDACTED_COUNT] = call.redacted;
+      span.setAttributes(attrs);
+      Object.assign(call.attrs, attrs);
+      this.recordDuration(call, (endedAt - call.startedAt) / 1000);
+    } catch (err) {
+      this.diag.error('mcp-audit: could not complete a span', err);
+    } finally {
+      span.end(performance.timeOrigin + endedAt);
+    }
+  }
+
+  private setsErrorStatus(side: Side, outcome: Outcome): boolean {
+    if (side === 'client') return true;
+    return outcome.code === undefined || !CLIENT_FAULT_CODES.has(outcome.code);
+  }
+
+  private recordDuration(call: Call, seconds: number): void {
+    const histogram = call.side === 'client' ? this.histograms().client : this.histograms().server;
+    if (!histogram) return;
+    const attrs: Attributes = {};
+    for (const key of METRIC_ATTRIBUTES) {
+      const value = call.attrs[key];
+      if (value !== undefined) attrs[key] = value;
+    }
+    histogram.record(seconds, attrs);
+  }
+}
+
+function isToolError(result: unknown): boolean {
+  return typeof result === 'object' && result !== null && (result as { isError?: unknown }).isError === true;
+}

@@ -1,0 +1,47 @@
+import type { InstrumentationConfig } from '@opentelemetry/instrumentation';
+import type { CaptureMode, RedactionOptions } from '../audit/redact.js';
+
+export type { CaptureMode };
+
+/** Per-tool capture switches; they override the instrumentation-wide defaults. */
+export interface ToolCaptureConfig {
+  /** How `gen_ai.tool.call.arguments` is recorded for this tool. */
+  arguments?: CaptureMode;
+  /** How `gen_ai.tool.call.result` is recorded for this tool. */
+  result?: CaptureMode;
+}
+
+export interface McpInstrumentationConfig extends InstrumentationConfig {
+  /**
+   * How tool-call arguments are recorded. Logging parameters is the seed requirement; values are
+   * masked by the redaction engine before the span leaves the process.
+   * Env: `MCP_AUDIT_CAPTURE_ARGUMENTS`.
+   * @default 'redacted'
+   */
+  captureArguments?: CaptureMode;
+  /**
+   * How tool results are recorded in `gen_ai.tool.call.result`. Opt-in: results are the data an
+   * attacker is after. Sizes and the summary are always recorded.
+   * Env: `MCP_AUDIT_CAPTURE_RESULTS`, or `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true` for 'redacted'.
+   * @default 'none'
+   */
+  captureResults?: CaptureMode;
+  /** Overrides by tool name, e.g. `{ report_export: { arguments: 'shape' } }`. */
+  tools?: Record<string, ToolCaptureConfig>;
+  /** Redaction engine options (extra patterns and keys, allow-listed keys, size limits). */
+  redaction?: RedactionOptions;
+  /**
+   * Tools that may only be called with a caller identity in the audit context. A call without one is
+   * refused before it reaches the server (the seed's `block_and_alert`), and the refusal is a span
+   * with `error.type=policy_denied`. Empty: no enforcement.
+   * Env: `MCP_AUDIT_REQUIRE_CALLER` (comma-separated tool names).
+   * @default []
+   */
+  requireCallerFor?: string[];
+  /**
+   * Upper bound on server spans waiting for their response on one connection; beyond it the oldest
+   * is ended unfinished, so a transport that never answers cannot grow memory without bound.
+   * @default 4096
+   */
+  maxPendingServerSpans?: number;
+}

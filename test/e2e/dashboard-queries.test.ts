@@ -1,0 +1,326 @@
+// Every query of the Grafana dashboards, run against the real stack (otelcol-mcp, Jaeger v2,
+// Prometheus loading collector/rules) after a small MCP session: each PromQL expression of
+// every panel and variable must parse and return at least one series, every variable must
+// list the session's values, and the Jaeger search of the session dashboard, sent exactly
+// as Grafana's Jaeger datasource sends it, must find every trace of the session; the trace
+// view link (GET /api/traces/<id>) must open each of them. No Grafana runs here: the queries
+// are read from the committed dashboard JSON (dashboards/mcp-audit/*.json).
+import { strict as assert } from 'node:assert';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { parse as parseYaml } from 'yaml';
+import { OUTPUT_DIR } from '../../dashboards/src/generate.js';
+import {
+  jaegerSearches,
+  labelValuesSelector,
+  logfmtToJson,
+  panels,
+  promQueries,
+  substitute,
+  variables,
+  type PromQuery,
+  type VariableValues,
+} from '../../dashboards/src/queries.js';
+import { REPO_ROOT, startStack, waitFor, type Stack } from '../support/stack.js';
+
+type Json = Record<string, any>;
+
+const SESSION = `dash-${randomBytes(4).toString('hex')}`;
+const SERVICE = 'mcp-audit-dashboards-e2e';
+const SPAN_KIND_CLIENT = 3;
+const STATUS_ERROR = 2;
+
+interface Call {
+  tool: string;
+  server: string;
+  caller?: string;
+  bytes: number;
+  ms: number;
+  error?: string;
+}
+
+// A small session that lights every panel: two servers, three tools, a caller-less call of a
+// sensitive tool (McpSensitiveToolWithoutCaller), a result over 100 KiB (McpBulkExtraction),
+// a tool_error followed by a retry, and a JSON-RPC error of the tool the tool dashboard shows.
+const CALLS: Call[] = [
+  { tool: 'db_query', server: 'finance-db', caller: 'user:sarah', bytes: 2048, ms: 40 },
+  { tool: 'db_query', server: 'finance-db', caller: 'user:sarah', bytes: 0, ms: 8, error: '-32602' },
+  { tool: 'db_query', server: 'finance-db', caller: 'user:sarah', bytes: 204_800, ms: 180 },
+  { tool: 'file_read', server: 'files', caller: 'user:sarah', bytes: 0, ms: 12, error: 'tool_error' },
+  { tool: 'file_read', server: 'files', caller: 'user:sarah', bytes: 512, ms: 15 },
+  { tool: 'slack_send', server: 'messaging', bytes: 64, ms: 25 },
+];
+const TOOL = 'db_query';
+
+const hex = (bytes: number) => randomBytes(bytes).toString('hex');
+const str = (key: string, value: string) => ({ key, value: { stringValue: value } });
+
+function otlpSession(): { body: Json; traceIds: string[] } {
+  const now = BigInt(Date.now()) * 1_000_000n;
+  const traceIds: string[] = [];
+  const spans = CALLS.map((c, i) => {
+    const traceId = hex(16);
+    traceIds.push(traceId);
+    const start = now - BigInt((CALLS.length - i) * 1000) * 1_000_000n;
+    const attributes = [
+      str('mcp.method.name', 'tools/call'),
+      str('gen_ai.operation.name', 'execute_tool'),
+      str('gen_ai.tool.name', c.tool),
+      str('gen_ai.conversation.id', SESSION),
+      str('mcp_audit.server.name', c.server),
+      str('jsonrpc.request.id', String(i + 1)),
+      { key: 'mcp_audit.result.size', value: { intValue: String(c.bytes) } },
+    ];
+    if (c.caller) attributes.push(str('enduser.id', c.caller));
+    if (c.error) attributes.push(str('error.type', c.error));
+    return {
+      traceId,
+      spanId: hex(8),
+      name: `tools/call ${c.tool}`,
+      kind: SPAN_KIND_CLIENT,
+      startTimeUnixNano: String(start),
+      endTimeUnixNano: String(start + BigInt(c.ms) * 1_000_000n),
+      attributes,
+      status: c.error ? { code: STATUS_ERROR, message: c.error } : {},
+    };
+  });
+  return {
+    traceIds,
+    body: {
+      resourceSpans: [
+        {
+          resource: { attributes: [str('service.name', SERVICE)] },
+          scopeSpans: [{ scope: { name: 'mcp-audit-dashboards-e2e' }, spans }],
+        },
+      ],
+    },
+  };
+}
+
+function committed(): Record<string, Json> {
+  const out: Record<string, Json> = {};
+  for (const f of readdirSync(OUTPUT_DIR).filter((f) => f.endsWith('.json'))) {
+    out[f] = JSON.parse(readFileSync(join(OUTPUT_DIR, f), 'utf8'));
+  }
+  return out;
+}
+
+/** Whether a panel target is a range query in Grafana (instant ones are evaluated once). */
+function isInstant(d: Json, q: PromQuery): boolean {
+  for (const p of panels(d))
+    for (const t of p.targets ?? [])
+      if (`panel ${p.id} '${p.title}' ${t.refId}` === q.where) return t.instant === true;
+  return true; // variables: evaluated like an instant series lookup
+}
+
+async function prom(stack: Stack, path: string, params: Record<string, string | string[]>): Promise<Json> {
+  const url = new URL(path, stack.prometheusUrl!);
+  for (const [k, v] of Object.entries(params)) for (const x of [v].flat()) url.searchParams.append(k, x);
+  const response = await fetch(url);
+  const body = (await response.json()) as Json;
+  if (body.status !== 'success')
+    throw new Error(`${path} ${JSON.stringify(params)}: ${body.error ?? response.status}`);
+  return body.data;
+}
+
+/** Runs a query as Grafana would: instant, or a range over the last 5 minutes. */
+async function run(stack: Stack, expr: string, instant: boolean): Promise<Json[]> {
+  const nowS = Date.now() / 1000;
+  const data = instant
+    ? await prom(stack, '/api/v1/query', { query: expr, time: String(nowS) })
+    : await prom(stack, '/api/v1/query_range', {
+        query: expr,
+        start: String(nowS - 300),
+        end: String(nowS),
+        step: '5',
+      });
+  return data.result as Json[];
+}
+
+describe('dashboard queries against the real stack', { timeout: 30 * 60_000 }, () => {
+  let stack: Stack;
+  let traceIds: string[];
+  const dashboards = committed();
+  const values: VariableValues = {
+    session_id: SESSION,
+    tool: TOOL,
+    service: SERVICE,
+    server: '.*',
+    rateInterval: '1m',
+    range: '1h',
+  };
+
+  before(async () => {
+    stack = await startStack({ withPrometheus: true });
+    const session = otlpSession();
+    traceIds = session.traceIds;
+    const response = await fetch(`${stack.otlpHttpEndpoint}/v1/traces`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(session.body),
+    });
+    assert.equal(response.status, 200, await response.text());
+    // Two scrapes of the session's series, so rate() has two samples.
+    await waitFor(
+      async () => {
+        const r = await prom(stack, '/api/v1/query', {
+          query: `count_over_time(mcp_audit_tool_calls_total{session_id="${SESSION}", tool="${TOOL}"}[1m])`,
+        });
+        return r.result.length > 0 && Number(r.result[0].value[1]) >= 3;
+      },
+      { timeoutMs: 60_000, intervalMs: 500, message: `Prometheus never scraped the session ${SESSION}` },
+    );
+  });
+
+  after(async () => {
+    await stack?.stop();
+  });
+
+  it('every variable lists the session, the tool, the server and the service', async () => {
+    const expected: Record<string, string> = {
+      session_id: SESSION,
+      tool: TOOL,
+      server: 'finance-db',
+      service: SERVICE,
+    };
+    let checked = 0;
+    for (const [name, d] of Object.entries(dashboards)) {
+      for (const v of variables(d).filter((v) => v.type === 'query')) {
+        // label_values(selector, label) is Grafana's call of /api/v1/label/<label>/values?match[]=<selector>
+        const lv = labelValuesSelector(v.query)!;
+        const selector = substitute(lv.selector!, values);
+        const got = (await prom(stack, `/api/v1/label/${lv.label}/values`, {
+          'match[]': selector,
+        })) as string[];
+        assert.ok(
+          got.includes(expected[v.name]!),
+          `${name} variable ${v.name} (${selector}): ${JSON.stringify(got)}`,
+        );
+        checked++;
+      }
+    }
+    assert.ok(checked >= 5, `only ${checked} variables`);
+  });
+
+  it('every panel query parses and returns at least one series', async () => {
+    const queries = Object.entries(dashboards).flatMap(([n, d]) =>
+      promQueries(n, d).map((q) => ({ ...q, instant: isInstant(d, q), expr: substitute(q.expr, values) })),
+    );
+    // The provisioned Jaeger → Prometheus link (tracesToMetrics) is a query template too.
+    const ds = parseYaml(
+      readFileSync(join(REPO_ROOT, 'dashboards/provisioning/datasources/mcp-audit.yaml'), 'utf8'),
+    );
+    for (const d of ds.datasources) {
+      for (const q of d.jsonData?.tracesToMetrics?.queries ?? []) {
+        queries.push({
+          dashboard: 'provisioning',
+          where: `${d.name} tracesToMetrics '${q.name}'`,
+          expr: substitute(q.query.replace(/\$\$/g, '$'), values),
+          mayBeEmpty: false,
+          instant: false,
+        });
+      }
+    }
+    assert.ok(queries.length >= 40);
+    const empty: string[] = [];
+    for (const q of queries) {
+      assert.ok(!q.expr.includes('$'), `${q.where}: unsubstituted variable in ${q.expr}`);
+      // Parse errors throw here (status "error"), whatever the panel.
+      const result = await waitFor(
+        async () => {
+          const r = await run(stack, q.expr, q.instant);
+          return r.length > 0 || q.mayBeEmpty ? r : undefined;
+        },
+        {
+          timeoutMs: 20_000,
+          intervalMs: 1000,
+          message: `${q.dashboard} ${q.where}: no series for ${q.expr}`,
+        },
+      ).catch((e: Error) => {
+        empty.push(e.message);
+        return [];
+      });
+      if (q.mayBeEmpty && result.length === 0) continue;
+    }
+    assert.deepEqual(empty, [], `panels that show nothing after a real session:\n${empty.join('\n')}`);
+  });
+
+  it('the firing-alerts panels show the session when the rules fire on it', async (t) => {
+    const rules = await prom(stack, '/api/v1/rules', { type: 'alert' });
+    const names = new Set<string>(rules.groups.flatMap((g: Json) => g.rules.map((r: Json) => r.name)));
+    if (!names.has('McpSensitiveToolWithoutCaller')) {
+      t.skip(
+        `collector/rules has no McpSensitiveToolWithoutCaller rule (loaded: ${[...names].join(', ') || 'none'})`,
+      );
+      return;
+    }
+    // slack_send without a caller is a sensitive call without identity: the rule must fire,
+    // and the overview's firing-alerts table (the ALERTS queries) must list this session.
+    const alertQueries = Object.entries(dashboards)
+      .flatMap(([n, d]) => promQueries(n, d))
+      .filter((q) => q.mayBeEmpty);
+    assert.ok(alertQueries.length > 0);
+    for (const q of alertQueries) {
+      const expr = substitute(q.expr, values);
+      const result = await waitFor(
+        async () => {
+          const r = await run(stack, expr, true);
+          return r.some((s) => s.metric.session_id === SESSION) ? r : undefined;
+        },
+        {
+          timeoutMs: 60_000,
+          intervalMs: 1000,
+          message: `${q.dashboard} ${q.where}: no firing alert for ${SESSION}`,
+        },
+      );
+      assert.ok(
+        result.some(
+          (s) => s.metric.alertname === 'McpSensitiveToolWithoutCaller' && s.metric.tool === 'slack_send',
+        ),
+      );
+    }
+  });
+
+  it("the session dashboard's Jaeger search finds every trace of the session, and each trace link opens", async () => {
+    const searches = Object.entries(dashboards).flatMap(([n, d]) => jaegerSearches(n, d));
+    assert.ok(searches.length > 0);
+    for (const s of searches) {
+      // Exactly what Grafana's Jaeger datasource sends for a search: service, tags as JSON
+      // (converted from logfmt), limit, the dashboard time range in microseconds, lookback=custom.
+      const url = new URL('/api/traces', stack.jaegerUrl);
+      url.searchParams.set('service', substitute(s.service, values));
+      url.searchParams.set('tags', JSON.stringify(logfmtToJson(substitute(s.tags, values))));
+      if (s.limit) url.searchParams.set('limit', String(s.limit));
+      url.searchParams.set('start', String((Date.now() - 6 * 3600_000) * 1000));
+      url.searchParams.set('end', String((Date.now() + 60_000) * 1000));
+      url.searchParams.set('lookback', 'custom');
+      const found = await waitFor(
+        async () => {
+          const response = await fetch(url);
+          if (!response.ok) throw new Error(`GET ${url} → ${response.status}: ${await response.text()}`);
+          const body = (await response.json()) as { data: Json[] | null };
+          const ids = new Set((body.data ?? []).map((tr) => tr.traceID));
+          return traceIds.every((id) => ids.has(id)) ? ids : undefined;
+        },
+        {
+          timeoutMs: 30_000,
+          intervalMs: 500,
+          message: `${s.dashboard} ${s.where}: ${url} did not find the session's ${traceIds.length} traces`,
+        },
+      );
+      assert.equal(found.size, traceIds.length, 'only the session traces');
+    }
+    // The table's Trace ID link opens the trace view, which fetches /api/traces/<id>.
+    for (const id of traceIds) {
+      const response = await fetch(new URL(`/api/traces/${id}`, stack.jaegerUrl));
+      assert.equal(response.status, 200);
+      const body = (await response.json()) as { data: Json[] };
+      const span = body.data[0]!.spans[0];
+      const tag = span.tags.find((t: Json) => t.key === 'gen_ai.conversation.id');
+      assert.equal(tag?.value, SESSION);
+      assert.match(span.operationName, /^tools\/call /);
+    }
+  });
+});

@@ -1,0 +1,211 @@
+// docker-compose.yml, checked without a Docker engine: `docker compose config` validates
+// and normalises the file (the client alone does that), then the normalised JSON is checked
+// for the promises the stack makes: every long-running service has a health check, every
+// dependency waits for health, ports are published on loopback only, the audit file and
+// queue live on named volumes, and the env vars set the placeholders the collector and
+// Jaeger configs actually read.
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+type Json = Record<string, any>;
+
+const docker = spawnSync('docker', ['--version'], { encoding: 'utf8' });
+const noDocker = docker.error || docker.status !== 0 ? 'the docker client is not installed' : undefined;
+
+const SERVICES = ['alertmanager', 'collector', 'demo', 'grafana', 'jaeger', 'prometheus', 'sink'];
+/** One-shot services (run and exit): no health check expected. */
+const ONE_SHOT = new Set(['demo']);
+
+/** `${env:NAME:-default}` placeholders of a collector/Jaeger config file. */
+function placeholders(file: string): Set<string> {
+  const text = readFileSync(join(root, file), 'utf8');
+  return new Set([...text.matchAll(/\$\{env:([A-Z0-9_]+)/g)].map((m) => m[1]!));
+}
+
+describe('docker-compose.yml', { skip: noDocker }, () => {
+  let config: Json;
+
+  before(() => {
+    const version = spawnSync('docker', ['compose', 'version'], { encoding: 'utf8' });
+    assert.equal(
+      version.status,
+      0,
+      'the docker client has no compose plugin: run `bash docker/install-compose-plugin.sh` (builds it from its Go module once)',
+    );
+    const quiet = spawnSync('docker', ['compose', '-f', 'docker-compose.yml', 'config', '--quiet'], {
+      cwd: root,
+      encoding: 'utf8',
+    });
+    assert.equal(quiet.status, 0, `docker compose config --quiet failed:\n${quiet.stderr}`);
+    const json = spawnSync('docker', ['compose', '-f', 'docker-compose.yml', 'config', '--format', 'json'], {
+      cwd: root,
+      encoding: 'utf8',
+    });
+    assert.equal(json.status, 0, json.stderr);
+    config = JSON.parse(json.stdout);
+  });
+
+  it('has the stack of issue 6', () => {
+    assert.deepEqual(Object.keys(config.services).sort(), SERVICES);
+  });
+
+  it('every long-running service has a health check', () => {
+    for (const [name, s] of Object.entries<Json>(config.services)) {
+      if (ONE_SHOT.has(name)) {
+        assert.equal(s.restart, 'no', `${name} runs once`);
+        continue;
+      }
+      assert.ok(s.healthcheck?.test?.length > 1, `${name} has no health check`);
+      assert.notEqual(s.healthcheck.disable, true, `${name} health check disabled`);
+    }
+  });
+
+  it('every dependency waits for the other service to be healthy', () => {
+    let edges = 0;
+    for (const [name, s] of Object.entries<Json>(config.services)) {
+      for (const [dep, d] of Object.entries<Json>(s.depends_on ?? {})) {
+        edges++;
+        assert.equal(d.condition, 'service_healthy', `${name} → ${dep}`);
+        assert.ok(config.services[dep].healthcheck, `${name} waits for ${dep}, which has no health check`);
+      }
+    }
+    assert.ok(edges >= 8, `only ${edges} dependencies`);
+    const deps = (n: string) => Object.keys(config.services[n].depends_on ?? {}).sort();
+    assert.deepEqual(deps('demo'), ['collector', 'prometheus']);
+    assert.deepEqual(deps('grafana'), ['alertmanager', 'jaeger', 'prometheus']);
+    assert.deepEqual(deps('collector'), ['jaeger', 'sink']);
+  });
+
+  it('publishes ports on 127.0.0.1 only', () => {
+    let count = 0;
+    for (const [name, s] of Object.entries<Json>(config.services)) {
+      for (const p of s.ports ?? []) {
+        count++;
+        assert.equal(
+          p.host_ip,
+          '127.0.0.1',
+          `${name} publishes ${p.target} on ${p.host_ip ?? 'every interface'}`,
+        );
+      }
+    }
+    const published = (n: string) =>
+      (config.services[n].ports ?? []).map((p: Json) => p.target).sort((a: number, b: number) => a - b);
+    assert.deepEqual(published('collector'), [4317, 4318, 8889]);
+    assert.deepEqual(published('jaeger'), [16686]);
+    assert.deepEqual(published('prometheus'), [9090]);
+    assert.deepEqual(published('grafana'), [3000]);
+    assert.ok(count >= 7);
+  });
+
+  it('keeps the audit file, the persistent queue and the evidence log on named volumes', () => {
+    const named = (n: string) =>
+      Object.fromEntries(
+        (config.services[n].volumes ?? [])
+          .filter((v: Json) => v.type === 'volume')
+          .map((v: Json) => [v.target, v.source]),
+      );
+    const collector = named('collector');
+    const env = config.services.collector.environment;
+    const audit = env.MCP_AUDIT_AUDIT_FILE as string;
+    const queue = env.MCP_AUDIT_STORAGE_DIR as string;
+    assert.ok(
+      Object.keys(collector).some((t) => audit.startsWith(t + '/')),
+      `audit file ${audit} is not on a named volume`,
+    );
+    assert.ok(collector[queue], `queue dir ${queue} is not a named volume`);
+    assert.ok(Object.keys(named('sink')).length === 1);
+    assert.ok(Object.keys(named('demo')).length === 1);
+    for (const v of ['collector-audit', 'collector-queue', 'sink-evidence', 'demo-audit'])
+      assert.ok(config.volumes[v], v);
+  });
+
+  it('sets only placeholders that collector/config.yaml and jaeger/config.yaml read, on all interfaces in the network', () => {
+    const collectorVars = placeholders('collector/config.yaml');
+    const env: Json = config.services.collector.environment;
+    for (const k of Object.keys(env))
+      assert.ok(collectorVars.has(k), `collector/config.yaml has no \${env:${k}}`);
+    for (const k of [
+      'MCP_AUDIT_OTLP_GRPC_ENDPOINT',
+      'MCP_AUDIT_OTLP_HTTP_ENDPOINT',
+      'MCP_AUDIT_PROMETHEUS_ENDPOINT',
+      'MCP_AUDIT_HEALTH_ENDPOINT',
+    ]) {
+      assert.match(env[k], /^0\.0\.0\.0:\d+$/, `${k} must listen beyond the container's loopback`);
+    }
+    assert.equal(env.MCP_AUDIT_JAEGER_OTLP_ENDPOINT, 'jaeger:14317');
+    const jaegerVars = placeholders('jaeger/config.yaml');
+    const jenv: Json = config.services.jaeger.environment;
+    for (const k of Object.keys(jenv)) assert.ok(jaegerVars.has(k), `jaeger/config.yaml has no \${env:${k}}`);
+    // health checks probe the ports the env vars open
+    assert.ok(
+      config.services.collector.healthcheck.test
+        .join(' ')
+        .includes(`:${env.MCP_AUDIT_HEALTH_ENDPOINT.split(':')[1]}/`),
+    );
+    assert.ok(
+      config.services.jaeger.healthcheck.test
+        .join(' ')
+        .includes(`:${jenv.JAEGER_HEALTH_ENDPOINT.split(':')[1]}/`),
+    );
+    // the sink the collector exports to is the sink service
+    assert.equal(env.MCP_AUDIT_SINK_ENDPOINT, 'http://sink:4320');
+  });
+
+  it('the demo exports to the collector, and Prometheus scrapes the collector and loads collector/rules', () => {
+    const demo = config.services.demo;
+    assert.equal(demo.environment.OTEL_EXPORTER_OTLP_ENDPOINT, 'http://collector:4318');
+    assert.equal(demo.command[0], 'demo');
+    const prom = config.services.prometheus;
+    const rules = prom.volumes.find((v: Json) => v.target === '/etc/prometheus/rules');
+    assert.equal(rules?.source, join(root, 'collector/rules'));
+    const promYml = readFileSync(join(root, 'docker/prometheus.yml'), 'utf8');
+    const port = config.services.collector.environment.MCP_AUDIT_PROMETHEUS_ENDPOINT.split(':')[1];
+    assert.ok(promYml.includes(`collector:${port}`), 'prometheus.yml scrapes the collector exporter port');
+    assert.ok(promYml.includes('/etc/prometheus/rules/'), 'prometheus.yml loads the mounted rules');
+    assert.ok(prom.command.includes('--enable-feature=exemplar-storage'));
+  });
+
+  it('docker/prometheus.yml is a valid Prometheus config (promtool check config)', (t) => {
+    const r0 = spawnSync('promtool', ['--version']);
+    if (r0.status !== 0) {
+      t.skip('promtool not installed (Debian package prometheus)');
+      return;
+    }
+    const r = spawnSync('promtool', ['check', 'config', join(root, 'docker/prometheus.yml')], {
+      encoding: 'utf8',
+    });
+    assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+  });
+
+  it('Grafana gets the provisioning and the dashboards', () => {
+    const g = config.services.grafana;
+    const binds = Object.fromEntries(
+      g.volumes.filter((v: Json) => v.type === 'bind').map((v: Json) => [v.target, v.source]),
+    );
+    assert.equal(binds['/etc/grafana/provisioning'], join(root, 'dashboards/provisioning'));
+    assert.equal(binds['/var/lib/grafana/dashboards/mcp-audit'], join(root, 'dashboards/mcp-audit'));
+  });
+
+  it('names images without a registry host, and builds the collector, Jaeger and the package from this repository', () => {
+    for (const [name, s] of Object.entries<Json>(config.services)) {
+      const first = String(s.image).split('/')[0]!;
+      assert.ok(
+        !/[.:]/.test(first) || !String(s.image).includes('/'),
+        `${name}: image ${s.image} names a registry host`,
+      );
+    }
+    assert.equal(config.services.collector.build.dockerfile, 'docker/collector.Dockerfile');
+    assert.equal(config.services.jaeger.build.dockerfile, 'docker/jaeger.Dockerfile');
+    assert.equal(config.services.demo.build.dockerfile, 'docker/demo.Dockerfile');
+    for (const f of ['collector', 'jaeger', 'demo']) {
+      const text = readFileSync(join(root, `docker/${f}.Dockerfile`), 'utf8');
+      for (const m of text.matchAll(/^FROM\s+(\S+)/gm))
+        assert.ok(!/^[^/]*[.:][^/]*\//.test(m[1]!), `${f}: FROM ${m[1]}`);
+    }
+  });
+});
