@@ -281,6 +281,9 @@ export function validateThresholds(t: RuleThresholds): void {
   }
   const overlap = t.data_then_egress.data_tools.filter((x) => t.data_then_egress.egress_tools.includes(x));
   if (overlap.length > 0) throw new Error(`tools both data and egress: ${overlap.join(', ')}`);
+  const minData = t.data_then_egress.min_data_bytes;
+  if (minData !== undefined && !(typeof minData === 'number' && Number.isFinite(minData) && minData >= 0))
+    throw new Error('data_then_egress.min_data_bytes must be a number >= 0');
   const step = t.alerting?.subquery_step_seconds ?? 1;
   if (!Number.isInteger(step) || step < 1)
     throw new Error('alerting.subquery_step_seconds must be an integer >= 1');
@@ -447,11 +450,17 @@ export function buildRules(t: RuleThresholds, opts: GenerateOptions = DEFAULT_OP
     ['tool', '=~', regexAlternation(dataTools)],
     ['error_type', '=', 'none'],
   ];
+  // With min_data_bytes, a data event is a subquery step at which the successful data calls of a
+  // series returned at least that many bytes: the step's increase of the result-bytes counter,
+  // where a series born since the previous step (the session's first data call, most often the
+  // only one) or reset by a collector restart counts its whole current value. Per call (per scrape
+  // interval), like src/demo/thresholds.ts; calls of one series in the same scrape add up.
+  const minData = de.min_data_bytes ?? 0;
   const dataEvents =
-    de.min_data_bytes && de.min_data_bytes > 0
+    minData > 0
       ? (() => {
           const b = sel(METRICS.resultBytes, dataSel);
-          return `timestamp((${b} - ${b} offset ${step} >= ${de.min_data_bytes}) or ((${b} unless ${b} offset ${step}) >= ${de.min_data_bytes}))`;
+          return `timestamp(((${b} - ${b} offset ${step} >= 0) or ${b}) >= ${minData})`;
         })()
       : changeTimes(sel(METRICS.calls, dataSel), step);
   const firstData = `label_replace(\n  bottomk by (session_id) (\n    1,\n    min by (session_id, tool) (\n      min_over_time(${dataEvents}[${deWindow}:${step}])\n    )\n  ),\n  "data_tool", "$1", "tool", "(.*)"\n)`;
@@ -467,7 +476,9 @@ export function buildRules(t: RuleThresholds, opts: GenerateOptions = DEFAULT_OP
     labels: { severity: 'high' },
     annotations: {
       summary: `Session {{ $labels.session_id }} called egress tool {{ $labels.tool }} after data tool {{ $labels.data_tool }} (caller {{ $labels.caller }}, server {{ $labels.server }}).`,
-      description: `A data-returning tool (${dataTools.join(', ')}) succeeded and an egress tool (${egressTools.join(', ')}) was called in the same session within ${deWindow} after it. Data read and then sent out is the exfiltration path; check what the egress call sent and to whom. Calls in the same scrape interval count as following each other.`,
+      description: `A data-returning tool (${dataTools.join(', ')}) succeeded${
+        minData > 0 ? ` returning at least ${humanBytes(minData)} (${minData} bytes)` : ''
+      } and an egress tool (${egressTools.join(', ')}) was called in the same session within ${deWindow} after it. Data read and then sent out is the exfiltration path; check what the egress call sent and to whom. Calls in the same scrape interval count as following each other.`,
       runbook: runbook(opts, 'McpDataThenEgress'),
       trace_search: sessionTraces(opts),
     },

@@ -1,6 +1,17 @@
 // Built-in detection classes for the redaction engine (DESIGN.md section 5) and the scanner that
 // runs them. This module is the security boundary's rule book: when a rule is ambiguous it masks.
 //
+// Judgement calls (each has a test or a lookalike in test/fixtures/secrets-corpus.json):
+// - IP addresses are not masked: client/server addresses are what incident response needs, and the
+//   semconv attributes carry them anyway. Add {name: 'ip', pattern: …} via extraPatterns if needed.
+// - Cards need Luhn, 13-19 digits and a network prefix (2-6; 13-digit: 4), so epoch-ms timestamps
+//   and snowflake ids pass. SSNs in text need their separators; a scalar that is exactly nine
+//   digits with a valid SSN structure is masked (so 123456789 as an id is masked: fail closed).
+// - Phones need '+' (E.164) or a NANP shape; bare 10-digit runs are order ids. Other national
+//   formats without '+' are not recognised.
+// - Stripe publishable keys (pk_…) are public and stay. Keys inside base64 blobs, full-width
+//   digits and URL encodings other than %40 (email) and %3A/%3D (key separators) are not decoded.
+//
 // Linear-time discipline: every regex either starts with a literal or with a lookbehind that only
 // admits the first character of a token, and every quantifier that could backtrack across another
 // one is bounded or separated by a mandatory delimiter. Validation (Luhn, mod-97, SSN structure)
@@ -38,7 +49,7 @@ export interface Detector {
   readonly name: string;
   /** Global regex; its lastIndex is reset before every scan (scans never re-enter). */
   readonly re: RegExp;
-  /** True for built-ins: the fast path may skip them (see FAST_PATH_TRIGGER). */
+  /** True for built-ins: the fast path may skip them (see TRIGGER_CHAR). */
   readonly builtin: boolean;
   /** Cheap necessary condition on the working text; false means the regex cannot match. */
   readonly hint?: (text: string, hasDigit: boolean) => boolean;
@@ -51,13 +62,16 @@ export interface Detector {
 // Already-masked regions are overwritten with this in the working copy, so later classes cannot
 // re-match (or half-match) them and positions stay aligned with the original text.
 const FILL = '\u0000';
+const NOT_FILL = /[^\u0000]/;
+const MASK_TOKENS = /\[(?:REDACTED:[A-Za-z0-9_.-]{1,64}|HASH:[0-9a-f]{12})\]/g;
 
 // A string can only contain a built-in match if it has a digit, one of these punctuation marks,
 // or a run of 16+ non-space characters. Per class: digits (card, ssn, phone, iban), '@' or '%40'
 // (email), '-' (PEM, slack, openai, flags), '_' (github, stripe), ':' '/' (URLs, key: value),
 // '=' (key=value), 16+ runs (aws keys, JWTs, bearer tokens without digits or [+/=_-]). The
 // property test in redact.property.test.ts checks fast and full scans agree.
-const FAST_PATH_TRIGGER = /[0-9@:=/_+-]|\S{16}/;
+const TRIGGER_CHAR = /[0-9@:=/_+-]/;
+const TRIGGER_RUN = /\S{16}/;
 const HAS_DIGIT = /[0-9]/;
 
 export function luhnValid(digits: string): boolean {
@@ -94,6 +108,7 @@ export function ssnValid(area: string, group: string, serial: string): boolean {
 }
 
 // ISO 13616 registry lengths; a country code not listed is not an IBAN.
+// prettier-ignore
 const IBAN_LENGTHS: Record<string, number> = {
   AD: 24, AE: 23, AL: 28, AT: 20, AZ: 28, BA: 20, BE: 16, BG: 22, BH: 22, BI: 27, BR: 29, BY: 28,
   CH: 21, CR: 22, CY: 28, CZ: 24, DE: 22, DJ: 27, DK: 18, DO: 28, EE: 20, EG: 29, ES: 24, FI: 18,
@@ -124,10 +139,12 @@ export function normalizeKey(key: string): string {
   return key.toLowerCase().replace(/[^a-z0-9]/g, '');
 }
 
+// prettier-ignore
 const SENSITIVE_EXACT = new Set([
   'pass', 'pwd', 'auth', 'token', 'secret', 'jwt', 'bearer', 'otp', 'totp', 'sig', 'ssn', 'cvv',
   'cvc', 'cvv2',
 ]);
+// prettier-ignore
 const SENSITIVE_PARTS = [
   'password', 'passwd', 'passphrase', 'secret', 'apikey', 'privatekey', 'credential',
   'authorization', 'cookie', 'accesskey', 'signingkey', 'encryptionkey', 'masterkey', 'signature',
@@ -183,7 +200,9 @@ const BUILTINS: Record<BuiltinClassName, Omit<Detector, 'name' | 'builtin'>> = {
     hint: (s) => s.includes('-----BEGIN'),
   },
   jwt: {
-    re: re('(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{10,}\\.[A-Za-z0-9_-]{3,}\\.[A-Za-z0-9_-]*(?:\\.[A-Za-z0-9_-]*\\.[A-Za-z0-9_-]*)?'),
+    re: re(
+      '(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{10,}\\.[A-Za-z0-9_-]{3,}\\.[A-Za-z0-9_-]*(?:\\.[A-Za-z0-9_-]*\\.[A-Za-z0-9_-]*)?',
+    ),
     hint: (s) => s.includes('eyJ'),
   },
   // Only the password: scheme, user, host and path stay readable. The greedy password runs to the
@@ -198,14 +217,18 @@ const BUILTINS: Record<BuiltinClassName, Omit<Detector, 'name' | 'builtin'>> = {
     },
   },
   aws_access_key: {
-    re: re(`${NOT_ALNUM_BEFORE}(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|APKA|AROA)[A-Z0-9]{16}${NOT_ALNUM_AFTER}`),
+    re: re(
+      `${NOT_ALNUM_BEFORE}(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|APKA|AROA)[A-Z0-9]{16}${NOT_ALNUM_AFTER}`,
+    ),
   },
   github_token: {
     re: re('(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})'),
     hint: (s) => s.includes('gh') || s.includes('github_pat_'),
   },
   slack_token: {
-    re: re('(?<![A-Za-z0-9-])(?:xox[abposr]-[A-Za-z0-9-]{10,}|xapp-[0-9]-[A-Za-z0-9-]{10,})|(?<=hooks\\.slack\\.com/services/)[A-Za-z0-9_/-]{10,}'),
+    re: re(
+      '(?<![A-Za-z0-9-])(?:xox[abposr]-[A-Za-z0-9-]{10,}|xapp-[0-9]-[A-Za-z0-9-]{10,})|(?<=hooks\\.slack\\.com/services/)[A-Za-z0-9_/-]{10,}',
+    ),
     hint: (s) => s.includes('xox') || s.includes('xapp-') || s.includes('hooks.slack.com'),
   },
   // Publishable keys (pk_live_…) are public by design and stay visible.
@@ -234,7 +257,7 @@ const BUILTINS: Record<BuiltinClassName, Omit<Detector, 'name' | 'builtin'>> = {
   // Exactly 40 base64 characters with mixed case and a digit or '/' '+': git SHAs (lowercase hex)
   // and 44-character SRI/SHA-256 digests do not qualify.
   aws_secret: {
-    re: re('(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])'),
+    re: re('(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])'),
     hint: (s) => s.length >= 40,
     accept: (m) =>
       hasClass(m[0], /[A-Z]/) && hasClass(m[0], /[a-z]/) && hasClass(m[0], /[0-9/+]/)
@@ -244,7 +267,9 @@ const BUILTINS: Record<BuiltinClassName, Omit<Detector, 'name' | 'builtin'>> = {
   // '%40' catches emails inside URL-encoded query strings. Not right after '://', where
   // user@host is URL userinfo, not an address.
   email: {
-    re: re('(?<![A-Za-z0-9._%+-])(?<!://)[A-Za-z0-9._%+-]+(?:@|%40)[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,24}(?![A-Za-z0-9-])'),
+    re: re(
+      '(?<![A-Za-z0-9._%+-])(?<!://)[A-Za-z0-9._%+-]+(?:@|%40)[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,24}(?![A-Za-z0-9-])',
+    ),
     hint: (s) => s.includes('@') || s.includes('%40'),
   },
   iban: {
@@ -273,7 +298,9 @@ const BUILTINS: Record<BuiltinClassName, Omit<Detector, 'name' | 'builtin'>> = {
   // In text an SSN needs its separators (bare 9-digit runs are ids and ZIP+4s); a scalar that is
   // nothing but nine digits with a valid structure is treated as an SSN (see `whole`).
   ssn: {
-    re: re('(?<![A-Za-z0-9]|[A-Za-z0-9]-)([0-9]{3})([- ])([0-9]{2})\\2([0-9]{4})(?![A-Za-z0-9]|-[A-Za-z0-9])'),
+    re: re(
+      '(?<![A-Za-z0-9]|[A-Za-z0-9]-)([0-9]{3})([- ])([0-9]{2})\\2([0-9]{4})(?![A-Za-z0-9]|-[A-Za-z0-9])',
+    ),
     hint: (_s, d) => d,
     accept: (m) => (ssnValid(m[1]!, m[3]!, m[4]!) ? [m.index, m.index + m[0].length] : undefined),
     whole: (s) => {
@@ -298,7 +325,11 @@ const BUILTINS: Record<BuiltinClassName, Omit<Detector, 'name' | 'builtin'>> = {
 };
 
 export function builtinDetectors(disabled: ReadonlySet<string>): Detector[] {
-  return BUILTIN_CLASS_NAMES.filter((n) => !disabled.has(n)).map((name) => ({ name, builtin: true, ...BUILTINS[name] }));
+  return BUILTIN_CLASS_NAMES.filter((n) => !disabled.has(n)).map((name) => ({
+    name,
+    builtin: true,
+    ...BUILTINS[name],
+  }));
 }
 
 // --- key: value inside text -----------------------------------------------------------------
@@ -345,11 +376,13 @@ function kvValueSpan(text: string, pos: number, headerLike: boolean): [number, n
     end = closingQuote(text, start, q, escapes);
   } else {
     start = pos;
-    if (q === '{' || q === '[' || q === undefined) return undefined;
+    // Nested structure is scanned key by key; `${VAR}` is a reference, not a value.
+    if (q === '{' || q === '[' || q === undefined || (q === '$' && text[pos + 1] === '{')) return undefined;
     end = indexFrom(text, headerLike ? LINE_END : UNQUOTED_END, pos);
   }
   const value = text.slice(start, end);
-  if (value === '' || value[0] === FILL || value.startsWith('[REDACTED:') || NOT_A_VALUE.test(value)) return undefined;
+  if (value === '' || value[0] === FILL || value.startsWith('[REDACTED:') || NOT_A_VALUE.test(value))
+    return undefined;
   // "Authorization: Bearer <already masked>" is done; don't swallow the rest of the line.
   const afterScheme = value.replace(AUTH_SCHEME, '');
   if (afterScheme === '' || afterScheme[0] === FILL) return undefined;
@@ -399,17 +432,26 @@ export interface ScanOptions {
   fast?: boolean;
 }
 
-function addSpan(spans: Span[], s: Span): void {
-  // Later classes only overlap earlier spans through FILL-tolerant character classes; the union
-  // keeps the longer span's label and is masked as one.
-  for (let i = spans.length - 1; i >= 0; i--) {
-    const o = spans[i]!;
-    if (o.end <= s.start || o.start >= s.end) continue;
-    spans.splice(i, 1);
-    const label = o.end - o.start > s.end - s.start ? o.label : s.label;
-    s = { start: Math.min(o.start, s.start), end: Math.max(o.end, s.end), label };
+// Later classes only overlap earlier spans through FILL-tolerant character classes (PEM bodies,
+// header values to end of line); an overlap is masked as one span labelled by its longest part.
+function mergeSpans(spans: Span[]): Span[] {
+  spans.sort((a, b) => a.start - b.start);
+  const out: Span[] = [];
+  let longest = 0;
+  for (const s of spans) {
+    const last = out[out.length - 1];
+    if (last !== undefined && s.start < last.end) {
+      if (s.end - s.start > longest) {
+        longest = s.end - s.start;
+        last.label = s.label;
+      }
+      last.end = Math.max(last.end, s.end);
+    } else {
+      out.push({ ...s });
+      longest = s.end - s.start;
+    }
   }
-  spans.push(s);
+  return out;
 }
 
 function fill(text: string, found: readonly Span[]): string {
@@ -427,9 +469,13 @@ function fill(text: string, found: readonly Span[]): string {
 export function scanText(text: string, detectors: readonly Detector[], opts: ScanOptions = {}): Span[] {
   const spans: Span[] = [];
   if (text.length === 0) return spans;
-  const skipBuiltins = opts.fast !== false && !FAST_PATH_TRIGGER.test(text);
+  const skipBuiltins = opts.fast !== false && !TRIGGER_CHAR.test(text) && !TRIGGER_RUN.test(text);
   const hasDigit = HAS_DIGIT.test(text);
-  let work = text;
+  // Masks already in the text (re-redacting our own output) are opaque: redaction is idempotent.
+  let work =
+    text.includes('[REDACTED:') || text.includes('[HASH:')
+      ? text.replace(MASK_TOKENS, (m) => FILL.repeat(m.length))
+      : text;
   for (const d of detectors) {
     if (d.builtin && skipBuiltins) continue;
     if (opts.whole && d.whole && spans.length === 0 && d.whole(text)) {
@@ -446,14 +492,16 @@ export function scanText(text: string, detectors: readonly Detector[], opts: Sca
         continue;
       }
       const range = d.accept ? d.accept(m, work, r) : ([m.index, m.index + m[0].length] as const);
-      if (range && range[1] > range[0]) found.push({ start: range[0], end: range[1], label: d.name });
+      if (range && range[1] > range[0] && NOT_FILL.test(work.slice(range[0], range[1]))) {
+        found.push({ start: range[0], end: range[1], label: d.name });
+      }
     }
     r.lastIndex = 0;
     if (found.length === 0) continue;
-    for (const s of found) addSpan(spans, s);
+    for (const s of found) spans.push(s);
     work = fill(work, found);
   }
-  return spans.sort((a, b) => a.start - b.start);
+  return mergeSpans(spans);
 }
 
 export function maskToken(label: string): string {

@@ -18,7 +18,12 @@
 // - json() text is always valid JSON of at most maxBytes UTF-8 bytes, with no allowance: when the
 //   full text would be longer, the cut string ends in "…[truncated]", the innermost cut array
 //   gets a last element "[truncated]" and a cut object a last property "[truncated]": true.
-//   truncated is also set when depth or work limits elided anything.
+//   truncated is also set when depth or work limits elided anything. json(undefined) has text
+//   undefined, like JSON.stringify.
+// - Work is bounded by the output budget, not the input size: json() stops walking maxBytes + 512
+//   bytes into the output, value() after max(256 KiB, 16 × maxBytes), string() scans at most 1 MiB
+//   (longer input is cut with "…[truncated]"); a cut string is scanned 512 characters past the cut
+//   so a secret straddling it is still recognised and masked whole.
 
 import { createHmac, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import { types } from 'node:util';
@@ -111,10 +116,13 @@ function compileUserPattern(name: unknown, pattern: unknown): RegExp {
     throw configError(`extraPatterns: name ${JSON.stringify(name)} must match /^[A-Za-z0-9_.-]{1,64}$/`);
   }
   try {
-    if (pattern instanceof RegExp) return new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, '') + 'g');
+    if (pattern instanceof RegExp)
+      return new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, '') + 'g');
     if (typeof pattern === 'string' && pattern !== '') return new RegExp(pattern, 'g');
   } catch (err) {
-    throw configError(`extraPatterns: "${name}" is not a valid regular expression: ${(err as Error).message}`);
+    throw configError(
+      `extraPatterns: "${name}" is not a valid regular expression: ${(err as Error).message}`,
+    );
   }
   throw configError(`extraPatterns: "${name}" needs a RegExp or a non-empty string pattern`);
 }
@@ -137,6 +145,8 @@ interface Config {
   readonly maxDepth: number;
   readonly hashKey: KeyObject;
   isSensitiveKey(raw: string): boolean;
+  /** An object key with value patterns applied (keys are names, so no key masking). */
+  redactKey(raw: string): { text: string; count: number };
 }
 
 function buildConfig(options: RedactionOptions): Config {
@@ -144,7 +154,9 @@ function buildConfig(options: RedactionOptions): Config {
   for (const name of options.disableClasses ?? []) {
     if (name === KEY_CLASS) throw configError('key-based masking cannot be disabled');
     if (!(BUILTIN_CLASS_NAMES as readonly string[]).includes(name)) {
-      throw configError(`disableClasses: unknown class "${name}"; known classes: ${BUILTIN_CLASS_NAMES.join(', ')}`);
+      throw configError(
+        `disableClasses: unknown class "${name}"; known classes: ${BUILTIN_CLASS_NAMES.join(', ')}`,
+      );
     }
     disabled.add(name);
   }
@@ -171,10 +183,12 @@ function buildConfig(options: RedactionOptions): Config {
     throw configError('hashKey must be a non-empty string or Uint8Array');
   }
 
-  // Key names repeat across calls; the cache is cleared rather than evicted to stay trivial.
+  // Key names repeat across calls; the caches are cleared rather than evicted to stay trivial.
   const cache = new Map<string, boolean>();
+  const keyCache = new Map<string, { text: string; count: number }>();
+  const detectors = [...builtinDetectors(disabled), ...user, ...keyValueDetectors(sensitiveNormalized)];
   return {
-    detectors: [...builtinDetectors(disabled), ...user, ...keyValueDetectors(sensitiveNormalized)],
+    detectors,
     maxBytes: checkInt('maxBytes', options.maxBytes, MIN_MAX_BYTES, MAX_MAX_BYTES, DEFAULT_MAX_BYTES),
     maxDepth: checkInt('maxDepth', options.maxDepth, 1, MAX_MAX_DEPTH, DEFAULT_MAX_DEPTH),
     hashKey,
@@ -187,6 +201,21 @@ function buildConfig(options: RedactionOptions): Config {
       }
       return hit;
     },
+    redactKey(raw: string): { text: string; count: number } {
+      let hit = keyCache.get(raw);
+      if (hit === undefined) {
+        const text = raw.length > KEY_LIMIT ? raw.slice(0, KEY_LIMIT) : raw;
+        const spans = scanText(text, detectors, { whole: text === raw });
+        hit =
+          spans.length === 0 && text === raw
+            ? { text: raw, count: 0 }
+            : { text: renderSpans(text, spans) + (text === raw ? '' : CUT_SUFFIX), count: spans.length };
+        if (raw.length > 128) return hit;
+        if (keyCache.size >= 4096) keyCache.clear();
+        keyCache.set(raw, hit);
+      }
+      return hit;
+    },
   };
 }
 
@@ -194,7 +223,8 @@ type WalkMode = 'redacted' | 'hash' | 'shape';
 
 function setOwn(obj: Record<string, unknown>, key: string, value: unknown): void {
   // An own "__proto__" must stay data, not re-point the output's prototype.
-  if (key === '__proto__') Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+  if (key === '__proto__')
+    Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
   else obj[key] = value;
 }
 
@@ -227,7 +257,11 @@ class Walk {
         return this.big(v, forced);
       case 'boolean':
         this.spent += 5;
-        return this.mode === 'hash' ? this.hash('boolean', String(v)) : this.mode === 'shape' ? '<boolean>' : v;
+        return this.mode === 'hash'
+          ? this.hash('boolean', String(v))
+          : this.mode === 'shape'
+            ? '<boolean>'
+            : v;
       case 'undefined':
         this.spent += 4;
         return undefined;
@@ -302,7 +336,11 @@ class Walk {
     this.spent += 8;
     if (forced) {
       this.count++;
-      return this.mode === 'hash' ? this.hash('number', String(n)) : this.mode === 'shape' ? '<number>' : KEY_MASK;
+      return this.mode === 'hash'
+        ? this.hash('number', String(n))
+        : this.mode === 'shape'
+          ? '<number>'
+          : KEY_MASK;
     }
     const digits = Number.isInteger(n) && n >= 1e8 && n < 1e21 ? String(n) : '';
     const mask = this.digitsMask(digits);
@@ -316,7 +354,11 @@ class Walk {
     this.spent += 2;
     if (forced) {
       this.count++;
-      return this.mode === 'hash' ? this.hash('bigint', digits) : this.mode === 'shape' ? '<bigint>' : KEY_MASK;
+      return this.mode === 'hash'
+        ? this.hash('bigint', digits)
+        : this.mode === 'shape'
+          ? '<bigint>'
+          : KEY_MASK;
     }
     const mask = this.digitsMask(digits.length > 64 ? '' : digits);
     if (this.mode === 'hash') return this.hash('bigint', digits);
@@ -340,7 +382,11 @@ class Walk {
         const t = v.getTime();
         if (Number.isNaN(t)) return this.node(null, depth, forced);
         if (this.mode === 'shape') return '<date>';
-        return forced ? this.str(v.toISOString(), true) : this.mode === 'hash' ? this.hash('string', v.toISOString()) : v.toISOString();
+        return forced
+          ? this.str(v.toISOString(), true)
+          : this.mode === 'hash'
+            ? this.hash('string', v.toISOString())
+            : v.toISOString();
       }
       if (types.isBoxedPrimitive(v)) return this.node((v as { valueOf(): unknown }).valueOf(), depth, forced);
       if (types.isRegExp(v)) return this.node(String(v), depth, forced);
@@ -424,13 +470,19 @@ class Walk {
   private map(v: Map<unknown, unknown>, depth: number, forced: boolean): Record<string, unknown> {
     const plain: Record<string, unknown> = {};
     for (const [k, val] of this.entries(v)) {
-      const key = typeof k === 'object' && k !== null ? '[object]' : typeof k === 'symbol' ? '[symbol]' : String(k);
+      const key =
+        typeof k === 'object' && k !== null ? '[object]' : typeof k === 'symbol' ? '[symbol]' : String(k);
       setOwn(plain, uniqueKey(plain, key), val);
     }
     return this.object(plain, Object.keys(plain), depth, forced);
   }
 
-  private object(v: Record<string, unknown>, keys: readonly string[], depth: number, forced: boolean): Record<string, unknown> {
+  private object(
+    v: Record<string, unknown>,
+    keys: readonly string[],
+    depth: number,
+    forced: boolean,
+  ): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     this.spent += 2;
     // {name: "API_KEY", value: "…"} (env lists, form fields, header objects).
@@ -438,7 +490,8 @@ class Walk {
     if (!forced && keys.includes('value')) {
       for (const f of PAIR_NAME_FIELDS) {
         const name = keys.includes(f) ? readProp(v, f) : undefined;
-        if (typeof name === 'string' && name.length <= 128 && this.cfg.isSensitiveKey(name)) pairForced = true;
+        if (typeof name === 'string' && name.length <= 128 && this.cfg.isSensitiveKey(name))
+          pairForced = true;
       }
     }
     for (const k of keys) {
@@ -457,11 +510,9 @@ class Walk {
   }
 
   private key(k: string): string {
-    const text = k.length > KEY_LIMIT ? k.slice(0, KEY_LIMIT) : k;
-    const spans = scanText(text, this.cfg.detectors, { whole: text === k });
-    if (spans.length === 0 && text === k) return k;
-    this.count += spans.length;
-    return renderSpans(text, spans) + (text === k ? '' : CUT_SUFFIX);
+    const { text, count } = this.cfg.redactKey(k);
+    this.count += count;
+    return text;
   }
 }
 
@@ -530,7 +581,8 @@ class BoundedWriter {
       return DONE;
     }
     if (typeof v !== 'string') return CUT_NOTHING;
-    const cut = fitString(v, this.max - this.used - reserve);
+    // The cut string carries its own marker, so the container's marker room is usable.
+    const cut = fitString(v, this.max - this.used - open);
     if (cut === undefined) return CUT_NOTHING;
     this.push(cut);
     return CUT_WRITTEN;
@@ -651,7 +703,8 @@ export function createRedactor(options: RedactionOptions = {}): Redactor {
         const cut = s.length > STRING_LIMIT;
         const window = cut ? s.slice(0, STRING_LIMIT + SCAN_OVERLAP) : s;
         const spans = scanText(window, cfg.detectors, { whole: !cut });
-        const text = spans.length === 0 && !cut ? s : renderSpans(window, spans, cut ? STRING_LIMIT : window.length);
+        const text =
+          spans.length === 0 && !cut ? s : renderSpans(window, spans, cut ? STRING_LIMIT : window.length);
         return { text: cut ? text + CUT_SUFFIX : text, count: spans.length };
       } catch {
         return { text: FAILED, count: 0 };
@@ -689,9 +742,11 @@ function envPatterns(raw: string): Array<{ name: string; pattern: RegExp }> {
     if (typeof e !== 'object' || e === null || typeof e.name !== 'string' || typeof e.pattern !== 'string') {
       throw envError(NAME, `entry ${i} must be {"name": string, "pattern": string, "flags"?: string}`);
     }
-    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(e.name)) throw envError(NAME, `entry ${i}: name "${e.name}" must match /^[A-Za-z0-9_.-]{1,64}$/`);
+    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(e.name))
+      throw envError(NAME, `entry ${i}: name "${e.name}" must match /^[A-Za-z0-9_.-]{1,64}$/`);
     const flags = e.flags === undefined ? '' : e.flags;
-    if (typeof flags !== 'string' || !/^[imsu]*$/.test(flags)) throw envError(NAME, `entry ${i} ("${e.name}"): flags may only contain i, m, s, u`);
+    if (typeof flags !== 'string' || !/^[imsu]*$/.test(flags))
+      throw envError(NAME, `entry ${i} ("${e.name}"): flags may only contain i, m, s, u`);
     try {
       return { name: e.name, pattern: new RegExp(e.pattern, flags) };
     } catch (err) {
@@ -714,9 +769,13 @@ export function redactionOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): R
   const disable = envList(env, 'MCP_AUDIT_REDACT_DISABLE');
   if (disable) {
     for (const name of disable) {
-      if (name === KEY_CLASS) throw envError('MCP_AUDIT_REDACT_DISABLE', 'key-based masking cannot be disabled');
+      if (name === KEY_CLASS)
+        throw envError('MCP_AUDIT_REDACT_DISABLE', 'key-based masking cannot be disabled');
       if (!(BUILTIN_CLASS_NAMES as readonly string[]).includes(name)) {
-        throw envError('MCP_AUDIT_REDACT_DISABLE', `unknown class "${name}"; known classes: ${BUILTIN_CLASS_NAMES.join(', ')}`);
+        throw envError(
+          'MCP_AUDIT_REDACT_DISABLE',
+          `unknown class "${name}"; known classes: ${BUILTIN_CLASS_NAMES.join(', ')}`,
+        );
       }
     }
     opts.disableClasses = disable;
@@ -726,7 +785,10 @@ export function redactionOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): R
   if (maxBytes !== undefined && maxBytes.trim() !== '') {
     const n = Number(maxBytes.trim());
     if (!/^[0-9]+$/.test(maxBytes.trim()) || n < MIN_MAX_BYTES || n > MAX_MAX_BYTES) {
-      throw envError('MCP_AUDIT_REDACT_MAX_BYTES', `must be an integer between ${MIN_MAX_BYTES} and ${MAX_MAX_BYTES}, got "${maxBytes}"`);
+      throw envError(
+        'MCP_AUDIT_REDACT_MAX_BYTES',
+        `must be an integer between ${MIN_MAX_BYTES} and ${MAX_MAX_BYTES}, got "${maxBytes}"`,
+      );
     }
     opts.maxBytes = n;
   }

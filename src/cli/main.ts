@@ -4,6 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { EXIT_OK, EXIT_USAGE, UsageError, type Command } from './command.js';
 import { topLevelHelp } from './help.js';
+import { demoCommand } from './demo.js';
+import { doctorCommand } from './doctor.js';
 import { reportCommand } from './report.js';
 import { sinkCommand } from './sink.js';
 import { verifyCommand } from './verify.js';
@@ -11,7 +13,7 @@ import { verifyCommand } from './verify.js';
 export type { Command } from './command.js';
 
 /** Add new commands (demo, doctor, wrap) here; help and dispatch follow. */
-export const COMMANDS: readonly Command[] = [verifyCommand, reportCommand, sinkCommand];
+export const COMMANDS: readonly Command[] = [demoCommand, verifyCommand, reportCommand, sinkCommand, doctorCommand];
 
 export async function main(argv: string[], commands: readonly Command[] = COMMANDS): Promise<number> {
   const [name, ...rest] = argv;

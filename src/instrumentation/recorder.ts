@@ -1,5 +1,5 @@
 import { SpanStatusCode, type Attributes, type DiagLogger, type Histogram, type Span } from '@opentelemetry/api';
-import { createRedactor, type CaptureMode, type Redactor } from '../audit/redact.js';
+import { createRedactor, redactionOptionsFromEnv, type CaptureMode, type RedactionOptions, type Redactor } from '../audit/redact.js';
 import { resultSize, summarizeResult } from '../audit/summarize.js';
 import { CLIENT_FAULT_CODES, outcomeAttributes, type Outcome } from './attributes.js';
 import {
@@ -74,7 +74,7 @@ export class Recorder {
     private readonly histograms: () => { client?: Histogram; server?: Histogram },
   ) {
     const env = process.env;
-    this.redactor = createRedactor(config.redaction);
+    this.redactor = createRedactor(config.redaction ?? envRedaction(diag));
     this.argsMode =
       config.captureArguments ?? modeFromEnv(env.MCP_AUDIT_CAPTURE_ARGUMENTS, 'MCP_AUDIT_CAPTURE_ARGUMENTS', diag) ?? 'redacted';
     const genAiContent = env.OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT === 'true' ? 'redacted' : undefined;
@@ -186,6 +186,17 @@ export class Recorder {
       if (value !== undefined) attrs[key] = value;
     }
     histogram.record(seconds, attrs);
+  }
+}
+
+// A bad MCP_AUDIT_REDACT_* value must not stop the app: log it and keep the built-in defaults,
+// which mask every class (fail closed).
+function envRedaction(diag: DiagLogger): RedactionOptions {
+  try {
+    return redactionOptionsFromEnv(process.env);
+  } catch (err) {
+    diag.error(`mcp-audit: ${err instanceof Error ? err.message : String(err)}; using the built-in redaction defaults`);
+    return {};
   }
 }
 

@@ -46,7 +46,10 @@ const CORPUS: Secret[] = [
   { class: 'aws_access_key', value: 'ASIAY34FZKBOKMUTVV7A' },
   { class: 'aws_secret_key', value: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' },
   { class: 'github_token', value: 'ghp_16C7e42F292c6912E7710c838347Ae178B4a' },
-  { class: 'github_token', value: 'github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJ' },
+  {
+    class: 'github_token',
+    value: 'github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJ',
+  },
   { class: 'slack_token', value: 'xoxb-2048-4096-AbCdEfGhIjKlMnOpQrStUvWx' },
   { class: 'stripe_key', value: 'sk_live_4eC39HqLyjWDarjtT1zdp7dc' },
   { class: 'stripe_key', value: 'rk_test_51H8xYzAbCdEfGhIjKlMnOp' },
@@ -161,7 +164,9 @@ const argumentsJson = JSON.stringify({
 });
 
 const resultJson = JSON.stringify({
-  content: [{ type: 'text', text: `rows for ${value('email')}: card ${value('card', 1)}, ssn ${value('ssn', 1)}` }],
+  content: [
+    { type: 'text', text: `rows for ${value('email')}: card ${value('card', 1)}, ssn ${value('ssn', 1)}` },
+  ],
   tokens: [value('github_token'), value('github_token', 1), value('slack_token')],
   keys: `${value('stripe_key')} ${value('stripe_key', 1)} ${value('openai_key')} ${value('anthropic_key')}`,
   jwt: value('jwt'),
@@ -182,15 +187,23 @@ const spans = (): Array<Record<string, unknown>> => {
         str('gen_ai.tool.call.arguments', argumentsJson),
         str('gen_ai.tool.call.result', resultJson),
         str('mcp_audit.result.summary', JSON.stringify({ text: 1, owner: value('email', 1), rows: 3 })),
-        str('mcp.resource.uri', `https://svc:${value('password_url')}@files.internal/x?token=${value('token_key')}&api_key=${value('api_key_key')}`),
+        str(
+          'mcp.resource.uri',
+          `https://svc:${value('password_url')}@files.internal/x?token=${value('token_key')}&api_key=${value('api_key_key')}`,
+        ),
         str('http.request.header.authorization', value('authorization_header')),
         str('db.password', value('password_key')),
-        { key: 'mcp_audit.tags', value: { arrayValue: { values: [{ stringValue: `iban ${value('iban')}` }] } } },
+        {
+          key: 'mcp_audit.tags',
+          value: { arrayValue: { values: [{ stringValue: `iban ${value('iban')}` }] } },
+        },
       ]),
       events: [
         {
           name: `retry for ${value('email')}`,
-          attributes: [str('exception.message', `token ${value('github_token')} rejected, jwt ${value('jwt')}`)],
+          attributes: [
+            str('exception.message', `token ${value('github_token')} rejected, jwt ${value('jwt')}`),
+          ],
         },
       ],
     }),
@@ -217,7 +230,10 @@ const spans = (): Array<Record<string, unknown>> => {
         str('enduser.id', 'user:sarah'),
         str('error.type', 'tool_error'),
         int('mcp_audit.result.size', 0),
-        str('gen_ai.tool.call.arguments', JSON.stringify({ key: value('stripe_key'), note: value('slack_token') })),
+        str(
+          'gen_ai.tool.call.arguments',
+          JSON.stringify({ key: value('stripe_key'), note: value('slack_token') }),
+        ),
       ]),
     }),
     // C: server side without an instrumented client, no caller: counted, caller="none".
@@ -228,7 +244,10 @@ const spans = (): Array<Record<string, unknown>> => {
       attributes: toolCall('file_read', S1, [
         int('mcp_audit.result.size', 5000),
         bool('mcp_audit.client.instrumented', false),
-        str('gen_ai.tool.call.arguments', JSON.stringify({ path: '/etc/app.env', secret: value('openai_key') })),
+        str(
+          'gen_ai.tool.call.arguments',
+          JSON.stringify({ path: '/etc/app.env', secret: value('openai_key') }),
+        ),
       ]),
     }),
     // G: a caller id holding an email: the label value comes out masked.
@@ -236,11 +255,24 @@ const spans = (): Array<Record<string, unknown>> => {
       name: 'tools/call db_query',
       kind: SPAN_KIND.CLIENT,
       durationMs: 5,
-      attributes: toolCall('db_query', S2, [str('enduser.id', `user:${value('email')}`), int('mcp_audit.result.size', 64)]),
+      attributes: toolCall('db_query', S2, [
+        str('enduser.id', `user:${value('email')}`),
+        int('mcp_audit.result.size', 64),
+      ]),
     }),
     // Not tool calls / not countable kinds.
-    span({ name: 'tools/list', kind: SPAN_KIND.CLIENT, durationMs: 3, attributes: [str('mcp.method.name', 'tools/list'), str('gen_ai.conversation.id', S1)] }),
-    span({ name: 'tools/call db_query', kind: SPAN_KIND.INTERNAL, durationMs: 3, attributes: toolCall('db_query', S1, []) }),
+    span({
+      name: 'tools/list',
+      kind: SPAN_KIND.CLIENT,
+      durationMs: 3,
+      attributes: [str('mcp.method.name', 'tools/list'), str('gen_ai.conversation.id', S1)],
+    }),
+    span({
+      name: 'tools/call db_query',
+      kind: SPAN_KIND.INTERNAL,
+      durationMs: 3,
+      attributes: toolCall('db_query', S1, []),
+    }),
   ];
 };
 
@@ -248,7 +280,11 @@ const payload = (): unknown => ({
   resourceSpans: [
     {
       resource: {
-        attributes: [str('service.name', SERVICE), str('host.owner', value('email', 1)), str('deployment.contact', value('phone', 2))],
+        attributes: [
+          str('service.name', SERVICE),
+          str('host.owner', value('email', 1)),
+          str('deployment.contact', value('phone', 2)),
+        ],
       },
       scopeSpans: [{ scope: { name: 'collector-redaction-e2e' }, spans: spans() }],
     },
@@ -268,7 +304,9 @@ function strings(node: unknown, out: string[] = []): string[] {
 }
 
 function assertNoSecrets(where: string, texts: string[]): void {
-  const leaks = [...CORPUS, ...fixtureSecrets, { class: 'pem', value: PEM }].filter((s) => texts.some((t) => t.includes(s.value)));
+  const leaks = [...CORPUS, ...fixtureSecrets, { class: 'pem', value: PEM }].filter((s) =>
+    texts.some((t) => t.includes(s.value)),
+  );
   assert.deepEqual(
     leaks.map((s) => `${s.class}: ${s.value}`),
     [],
@@ -287,7 +325,11 @@ before(async () => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      sinkBodies.push({ path: req.url ?? '', contentType: req.headers['content-type'] ?? '', body: Buffer.concat(chunks).toString('utf8') });
+      sinkBodies.push({
+        path: req.url ?? '',
+        contentType: req.headers['content-type'] ?? '',
+        body: Buffer.concat(chunks).toString('utf8'),
+      });
       res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
     });
   });
@@ -319,7 +361,16 @@ test('Jaeger receives the spans with every PII value masked', async () => {
   const texts = strings(traces);
   assertNoSecrets('Jaeger /api/traces', texts);
   const all = texts.join('\n');
-  for (const mask of ['[REDACTED:ssn]', '[REDACTED:email]', '[REDACTED:card]', '[REDACTED:jwt]', '[REDACTED:github_token]', '[REDACTED:secret]', '[REDACTED:password]', '[REDACTED:private_key]']) {
+  for (const mask of [
+    '[REDACTED:ssn]',
+    '[REDACTED:email]',
+    '[REDACTED:card]',
+    '[REDACTED:jwt]',
+    '[REDACTED:github_token]',
+    '[REDACTED:secret]',
+    '[REDACTED:password]',
+    '[REDACTED:private_key]',
+  ]) {
     assert.ok(all.includes(mask), `expected ${mask} in Jaeger's answer`);
   }
   const names = traces.flatMap((t) => t.spans.map((s) => s.operationName));
@@ -345,21 +396,30 @@ test('the append-only audit file holds the spans with every PII value masked', a
 });
 
 test('the evidence-log sink receives OTLP/JSON with every PII value masked', async () => {
-  await waitFor(() => sinkBodies.some((b) => b.body.includes(SERVICE)), { timeoutMs: 30_000, message: 'nothing reached the sink' });
+  await waitFor(() => sinkBodies.some((b) => b.body.includes(SERVICE)), {
+    timeoutMs: 30_000,
+    message: 'nothing reached the sink',
+  });
   for (const b of sinkBodies) {
     assert.equal(b.path, '/v1/traces');
     assert.match(b.contentType, /application\/json/);
   }
-  assertNoSecrets('sink', sinkBodies.flatMap((b) => strings(JSON.parse(b.body))));
+  assertNoSecrets(
+    'sink',
+    sinkBodies.flatMap((b) => strings(JSON.parse(b.body))),
+  );
 });
 
 test('tools/call spans become the per-session metrics with the exact names and labels', async () => {
   const prom = stack.prometheusUrl!;
   const sel = `service_name="${SERVICE}"`;
-  await waitFor(async () => (await promQuery(prom, `sum(mcp_audit_tool_calls_total{${sel}})`))[0]?.value[1] === '4', {
-    timeoutMs: 45_000,
-    message: 'mcp_audit_tool_calls_total did not reach 4',
-  });
+  await waitFor(
+    async () => (await promQuery(prom, `sum(mcp_audit_tool_calls_total{${sel}})`))[0]?.value[1] === '4',
+    {
+      timeoutMs: 45_000,
+      message: 'mcp_audit_tool_calls_total did not reach 4',
+    },
+  );
   const one = async (expr: string): Promise<number> => {
     const r = await promQuery(prom, expr);
     assert.equal(r.length, 1, `${expr} → ${JSON.stringify(r)}`);
@@ -369,26 +429,57 @@ test('tools/call spans become the per-session metrics with the exact names and l
   // Session 1: A (client), B (client, error), C (server, no instrumented client); D not double counted.
   assert.equal(await one(`sum(mcp_audit_tool_calls_total{${sel},session_id="${S1}"})`), 3);
   assert.equal(await one(`sum(mcp_audit_tool_errors_total{${sel},session_id="${S1}"})`), 1);
-  assert.equal(await one(`sum(mcp_audit_tool_errors_total{${sel},session_id="${S1}",error_type="tool_error",tool="db_query"})`), 1);
+  assert.equal(
+    await one(
+      `sum(mcp_audit_tool_errors_total{${sel},session_id="${S1}",error_type="tool_error",tool="db_query"})`,
+    ),
+    1,
+  );
   assert.equal(await one(`sum(mcp_audit_result_bytes_total{${sel},session_id="${S1}"})`), 6000);
   assert.equal(await one(`sum(mcp_audit_result_size_bytes_count{${sel},session_id="${S1}"})`), 3);
   assert.equal(await one(`sum(mcp_audit_result_size_bytes_sum{${sel},session_id="${S1}"})`), 6000);
   assert.equal(await one(`sum(mcp_audit_result_size_bytes_bucket{${sel},session_id="${S1}",le="1024"})`), 2);
   assert.equal(await one(`sum(mcp_audit_result_size_bytes_bucket{${sel},session_id="${S1}",le="10240"})`), 3);
   assert.equal(await one(`sum(mcp_audit_tool_call_duration_seconds_count{${sel},session_id="${S1}"})`), 3);
-  assert.equal(await one(`sum(mcp_audit_tool_call_duration_seconds_bucket{${sel},session_id="${S1}",le="0.25"})`), 2);
-  assert.equal(await one(`sum(mcp_audit_tool_call_duration_seconds_bucket{${sel},session_id="${S1}",le="2.5"})`), 3);
+  assert.equal(
+    await one(`sum(mcp_audit_tool_call_duration_seconds_bucket{${sel},session_id="${S1}",le="0.25"})`),
+    2,
+  );
+  assert.equal(
+    await one(`sum(mcp_audit_tool_call_duration_seconds_bucket{${sel},session_id="${S1}",le="2.5"})`),
+    3,
+  );
   const durationSum = await one(`sum(mcp_audit_tool_call_duration_seconds_sum{${sel},session_id="${S1}"})`);
   assert.ok(Math.abs(durationSum - 1.43) < 1e-6, `duration sum ${durationSum}`);
 
   // A missing caller is the label value "none"; a server span without an instrumented client counts.
-  assert.equal(await one(`mcp_audit_tool_calls_total{${sel},session_id="${S1}",tool="file_read",caller="none"}`), 1);
+  assert.equal(
+    await one(`mcp_audit_tool_calls_total{${sel},session_id="${S1}",tool="file_read",caller="none"}`),
+    1,
+  );
   // The caller label is redacted too.
-  assert.equal(await one(`mcp_audit_tool_calls_total{${sel},session_id="${S2}",caller="user:[REDACTED:email]"}`), 1);
+  assert.equal(
+    await one(`mcp_audit_tool_calls_total{${sel},session_id="${S2}",caller="user:[REDACTED:email]"}`),
+    1,
+  );
 
   // Exactly the contract's labels (plus Prometheus' job and instance), every one present.
-  const expected = ['__name__', 'caller', 'error_type', 'instance', 'job', 'server', 'service_name', 'session_id', 'tool'];
-  for (const name of ['mcp_audit_tool_calls_total', 'mcp_audit_tool_errors_total', 'mcp_audit_result_bytes_total']) {
+  const expected = [
+    '__name__',
+    'caller',
+    'error_type',
+    'instance',
+    'job',
+    'server',
+    'service_name',
+    'session_id',
+    'tool',
+  ];
+  for (const name of [
+    'mcp_audit_tool_calls_total',
+    'mcp_audit_tool_errors_total',
+    'mcp_audit_result_bytes_total',
+  ]) {
     const series = await promSeries(prom, `${name}{${sel}}`);
     assert.ok(series.length > 0, `no series for ${name}`);
     for (const s of series) assert.deepEqual(Object.keys(s).sort(), expected, `${name} labels`);
@@ -396,12 +487,20 @@ test('tools/call spans become the per-session metrics with the exact names and l
   for (const name of ['mcp_audit_result_size_bytes_bucket', 'mcp_audit_tool_call_duration_seconds_bucket']) {
     const series = await promSeries(prom, `${name}{${sel}}`);
     assert.ok(series.length > 0, `no series for ${name}`);
-    for (const s of series) assert.deepEqual(Object.keys(s).sort(), [...expected, 'le'].sort(), `${name} labels`);
+    for (const s of series)
+      assert.deepEqual(Object.keys(s).sort(), [...expected, 'le'].sort(), `${name} labels`);
   }
   const le = (v: string | undefined): number => (v === '+Inf' ? Infinity : Number(v));
-  const bounds = new Set((await promSeries(prom, `mcp_audit_result_size_bytes_bucket{${sel}}`)).map((s) => le(s.le)));
-  assert.deepEqual([...bounds].sort((a, b) => a - b), [1024, 10240, 102400, 1048576, 5242880, 52428800, Infinity]);
-  const durationBounds = new Set((await promSeries(prom, `mcp_audit_tool_call_duration_seconds_bucket{${sel}}`)).map((s) => le(s.le)));
+  const bounds = new Set(
+    (await promSeries(prom, `mcp_audit_result_size_bytes_bucket{${sel}}`)).map((s) => le(s.le)),
+  );
+  assert.deepEqual(
+    [...bounds].sort((a, b) => a - b),
+    [1024, 10240, 102400, 1048576, 5242880, 52428800, Infinity],
+  );
+  const durationBounds = new Set(
+    (await promSeries(prom, `mcp_audit_tool_call_duration_seconds_bucket{${sel}}`)).map((s) => le(s.le)),
+  );
   assert.deepEqual(
     [...durationBounds].sort((a, b) => a - b),
     [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, Infinity],
@@ -409,7 +508,10 @@ test('tools/call spans become the per-session metrics with the exact names and l
 
   // Every series of this run, all labels: no PII; only tools/call tools.
   const everything = await promSeries(prom, `{__name__=~"mcp_audit_.+",${sel}}`);
-  assertNoSecrets('Prometheus series labels', everything.flatMap((s) => Object.values(s)));
+  assertNoSecrets(
+    'Prometheus series labels',
+    everything.flatMap((s) => Object.values(s)),
+  );
   assert.deepEqual([...new Set(everything.map((s) => s.tool))].sort(), ['db_query', 'file_read']);
   assert.deepEqual([...new Set(everything.map((s) => s.server))], ['pii-db']);
 });
@@ -420,7 +522,12 @@ test('scale-out: the agent load-balances by trace ID to two gateways and the sum
     // The same spans plus 20 single-span traces of a third session, so both gateways get some.
     const S3 = `sess-${runId}-3`;
     const extra = Array.from({ length: 20 }, (_, i) =>
-      span({ name: 'tools/call search', kind: SPAN_KIND.CLIENT, durationMs: 10, attributes: toolCall('search', S3, [str('enduser.id', 'user:lb'), int('mcp_audit.result.size', i)]) }),
+      span({
+        name: 'tools/call search',
+        kind: SPAN_KIND.CLIENT,
+        durationMs: 10,
+        attributes: toolCall('search', S3, [str('enduser.id', 'user:lb'), int('mcp_audit.result.size', i)]),
+      }),
     );
     const body = payload() as { resourceSpans: Array<{ scopeSpans: Array<{ spans: unknown[] }> }> };
     body.resourceSpans[0]!.scopeSpans[0]!.spans.push(...extra);
@@ -433,11 +540,15 @@ test('scale-out: the agent load-balances by trace ID to two gateways and the sum
 
     const prom = gw.prometheusUrl!;
     const sel = `service_name="${SERVICE}"`;
-    await waitFor(async () => (await promQuery(prom, `sum(mcp_audit_tool_calls_total{${sel}})`))[0]?.value[1] === '24', {
-      timeoutMs: 45_000,
-      message: 'the gateways did not count 24 calls',
-    });
-    const value1 = async (expr: string): Promise<number> => Number((await promQuery(prom, expr))[0]?.value[1]);
+    await waitFor(
+      async () => (await promQuery(prom, `sum(mcp_audit_tool_calls_total{${sel}})`))[0]?.value[1] === '24',
+      {
+        timeoutMs: 45_000,
+        message: 'the gateways did not count 24 calls',
+      },
+    );
+    const value1 = async (expr: string): Promise<number> =>
+      Number((await promQuery(prom, expr))[0]?.value[1]);
     assert.equal(await value1(`sum(mcp_audit_tool_calls_total{${sel},session_id="${S1}"})`), 3);
     assert.equal(await value1(`sum(mcp_audit_tool_errors_total{${sel},session_id="${S1}"})`), 1);
     assert.equal(await value1(`sum(mcp_audit_result_bytes_total{${sel},session_id="${S1}"})`), 6000);
@@ -447,12 +558,22 @@ test('scale-out: the agent load-balances by trace ID to two gateways and the sum
     assert.equal(await value1(`count(count by (instance) (mcp_audit_tool_calls_total{${sel}}))`), 2);
 
     const everything = await promSeries(prom, `{__name__=~"mcp_audit_.+",${sel}}`);
-    assertNoSecrets('Prometheus series labels (gateways)', everything.flatMap((s) => Object.values(s)));
+    assertNoSecrets(
+      'Prometheus series labels (gateways)',
+      everything.flatMap((s) => Object.values(s)),
+    );
     await waitFor(
-      () => gw.auditFilePaths.reduce((n, p) => n + (JSON.stringify(readAuditFile(p)).split('"spanId"').length - 1), 0) >= 27,
+      () =>
+        gw.auditFilePaths.reduce(
+          (n, p) => n + (JSON.stringify(readAuditFile(p)).split('"spanId"').length - 1),
+          0,
+        ) >= 27,
       { timeoutMs: 30_000, message: 'spans did not reach the gateways audit files' },
     );
-    assertNoSecrets('gateway audit files', gw.auditFilePaths.flatMap((p) => strings(readAuditFile(p))));
+    assertNoSecrets(
+      'gateway audit files',
+      gw.auditFilePaths.flatMap((p) => strings(readAuditFile(p))),
+    );
     const traces = await waitFor(
       async () => {
         const t = await jaegerTraces(gw.jaegerUrl, SERVICE, undefined, { limit: 200 });

@@ -372,9 +372,29 @@ describe('threshold evaluation (collector/rules/thresholds.json)', () => {
   });
 
   test('data then egress: data tool then egress tool in the window, not the reverse', () => {
-    const data = rec({ at: 0 });
+    const min = t.data_then_egress.min_data_bytes ?? 0;
+    assert.equal(min, 10240);
+    // Above min_data_bytes, below the bulk threshold (so only this rule is crossed).
+    const data = rec({ at: 0, result_size_bytes: 20_000 });
     assert.deepEqual(crossed([data, rec({ at: 5, tool_name: 'slack_send' })]), ['data_then_egress']);
-    assert.deepEqual(crossed([rec({ at: 0, tool_name: 'slack_send' }), rec({ at: 5 })]), []);
+    assert.deepEqual(
+      crossed([rec({ at: 0, result_size_bytes: min }), rec({ at: 5, tool_name: 'slack_send' })]),
+      ['data_then_egress'],
+      'reaching min_data_bytes counts',
+    );
+    // The seed's ordinary session: one ~200-byte lookup, then a Slack reply. Crosses nothing.
+    assert.deepEqual(
+      crossed([rec({ at: 0, result_size_bytes: 200 }), rec({ at: 5, tool_name: 'slack_send' })]),
+      [],
+    );
+    assert.deepEqual(
+      crossed([rec({ at: 0, result_size_bytes: min - 1 }), rec({ at: 5, tool_name: 'slack_send' })]),
+      [],
+    );
+    assert.deepEqual(
+      crossed([rec({ at: 0, tool_name: 'slack_send' }), rec({ at: 5, result_size_bytes: 20_000 })]),
+      [],
+    );
     assert.deepEqual(
       crossed([data, rec({ at: t.data_then_egress.window_seconds + 1, tool_name: 'email_send' })]),
       [],
@@ -456,6 +476,7 @@ describe('mcp-audit demo', () => {
       assert.ok(Date.now() - started < 30_000, 'well under a minute');
       const row = (session: string) => stdout.split('\n').find((l) => l.startsWith(session + ' ')) ?? '';
       assert.match(row('a3f8c'), /user:sarah\s+2\s+2\s/);
+      assert.match(row('a3f8c'), /\s0\s+none\s*$/, 'the ordinary session crosses nothing (issue 5)');
       const injected = row('e91d4');
       for (const rule of [
         'bulk_extraction',

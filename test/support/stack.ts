@@ -160,7 +160,8 @@ export async function waitFor<T>(
       lastError = error;
     }
     if (Date.now() >= deadline) {
-      const detail = lastError instanceof Error ? `: ${lastError.message}` : lastError ? `: ${String(lastError)}` : '';
+      const detail =
+        lastError instanceof Error ? `: ${lastError.message}` : lastError ? `: ${String(lastError)}` : '';
       throw new Error(`${message} after ${timeoutMs} ms${detail}`);
     }
     await new Promise((r) => setTimeout(r, intervalMs));
@@ -180,7 +181,10 @@ export interface JaegerSpan {
 export interface JaegerTrace {
   traceID: string;
   spans: JaegerSpan[];
-  processes: Record<string, { serviceName: string; tags: Array<{ key: string; type: string; value: unknown }> }>;
+  processes: Record<
+    string,
+    { serviceName: string; tags: Array<{ key: string; type: string; value: unknown }> }
+  >;
 }
 
 /** Traces of `service` from Jaeger's query API, optionally filtered by span tags (exact match). */
@@ -212,18 +216,31 @@ export async function promQuery(prometheusUrl: string, expr: string): Promise<Pr
   const url = new URL('/api/v1/query', prometheusUrl);
   url.searchParams.set('query', expr);
   const response = await fetch(url);
-  const body = (await response.json()) as { status: string; error?: string; data?: { resultType: string; result: PromSample[] } };
-  if (body.status !== 'success' || !body.data) throw new Error(`query ${expr}: ${body.error ?? response.status}`);
+  const body = (await response.json()) as {
+    status: string;
+    error?: string;
+    data?: { resultType: string; result: PromSample[] };
+  };
+  if (body.status !== 'success' || !body.data)
+    throw new Error(`query ${expr}: ${body.error ?? response.status}`);
   return body.data.result;
 }
 
 /** Label sets of every series matching `match` (Prometheus /api/v1/series). */
-export async function promSeries(prometheusUrl: string, match: string): Promise<Array<Record<string, string>>> {
+export async function promSeries(
+  prometheusUrl: string,
+  match: string,
+): Promise<Array<Record<string, string>>> {
   const url = new URL('/api/v1/series', prometheusUrl);
   url.searchParams.append('match[]', match);
   const response = await fetch(url);
-  const body = (await response.json()) as { status: string; error?: string; data?: Array<Record<string, string>> };
-  if (body.status !== 'success' || !body.data) throw new Error(`series ${match}: ${body.error ?? response.status}`);
+  const body = (await response.json()) as {
+    status: string;
+    error?: string;
+    data?: Array<Record<string, string>>;
+  };
+  if (body.status !== 'success' || !body.data)
+    throw new Error(`series ${match}: ${body.error ?? response.status}`);
   return body.data;
 }
 
@@ -256,7 +273,13 @@ function installExitHook(): void {
   });
 }
 
-function spawnLogged(name: string, command: string, args: string[], env: NodeJS.ProcessEnv, logPath: string): ChildProcess {
+function spawnLogged(
+  name: string,
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  logPath: string,
+): ChildProcess {
   const fd = openSync(logPath, 'a');
   try {
     const child = spawn(command, args, { env, stdio: ['ignore', fd, fd], cwd: REPO_ROOT });
@@ -289,11 +312,19 @@ function tail(path: string, lines = 30): string {
   }
 }
 
-async function waitReady(name: string, url: string, child: ChildProcess, logPath: string, timeoutMs: number): Promise<void> {
+async function waitReady(
+  name: string,
+  url: string,
+  child: ChildProcess,
+  logPath: string,
+  timeoutMs: number,
+): Promise<void> {
   await waitFor(
     async () => {
       if (child.exitCode !== null || child.signalCode !== null) {
-        throw Object.assign(new Error(`${name} exited (${child.exitCode ?? child.signalCode})`), { fatal: true });
+        throw Object.assign(new Error(`${name} exited (${child.exitCode ?? child.signalCode})`), {
+          fatal: true,
+        });
       }
       const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
       return response.ok;
@@ -317,13 +348,22 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   } = options;
   installExitHook();
   const bins = await locateBinaries();
-  if (withPrometheus && !bins.prometheus) throw new Error('Prometheus requested but /usr/bin/prometheus is missing');
+  if (withPrometheus && !bins.prometheus)
+    throw new Error('Prometheus requested but /usr/bin/prometheus is missing');
 
   const topology = options.topology ?? 'single';
   const gatewayCount = topology === 'gateways' ? 2 : 1;
   const ports = await freePorts(7 + 5 * gatewayCount + (topology === 'gateways' ? 4 : 0));
   const next = (): number => ports.shift()!;
-  const [jOtlpGrpc, jOtlpHttp, jQueryHttp, jQueryGrpc, jHealth, prom, sink] = [next(), next(), next(), next(), next(), next(), next()];
+  const [jOtlpGrpc, jOtlpHttp, jQueryHttp, jQueryGrpc, jHealth, prom, sink] = [
+    next(),
+    next(),
+    next(),
+    next(),
+    next(),
+    next(),
+    next(),
+  ];
   const host = '127.0.0.1';
   const dir = mkdtempSync(join(tmpdir(), 'mcp-audit-stack-'));
   const sinkEndpoint = options.sinkEndpoint ?? `http://${host}:${sink}`;
@@ -335,7 +375,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     if (stopped) return;
     stopped = true;
     // Collectors first (agent before gateways) so they can flush; then the rest.
-    const order = ['agent', ...Object.keys(children).filter((n) => n.startsWith('collector')), 'prometheus', 'jaeger'];
+    const order = [
+      'agent',
+      ...Object.keys(children).filter((n) => n.startsWith('collector')),
+      'prometheus',
+      'jaeger',
+    ];
     for (const name of order) {
       const child = children[name];
       if (child) await stopChild(child);
@@ -353,21 +398,31 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       JAEGER_HEALTH_ENDPOINT: `${host}:${jHealth}`,
     };
     const jaegerUrl = `http://${host}:${jQueryHttp}`;
-    children.jaeger = spawnLogged('jaeger', bins.jaeger, ['--config', join(REPO_ROOT, 'jaeger', 'config.yaml')], jaegerEnv, logs.jaeger!);
+    children.jaeger = spawnLogged(
+      'jaeger',
+      bins.jaeger,
+      ['--config', join(REPO_ROOT, 'jaeger', 'config.yaml')],
+      jaegerEnv,
+      logs.jaeger!,
+    );
     const ready: Array<Promise<void>> = [
       waitReady('jaeger', `${jaegerUrl}/api/services`, children.jaeger, logs.jaeger!, readyTimeoutMs),
     ];
 
     // The collector(s) running collector/config.yaml: one, or the two gateways.
-    const configArgs = [join(REPO_ROOT, 'collector', 'config.yaml'), ...extraCollectorConfigs].flatMap((c) => [
-      '--config',
-      resolve(REPO_ROOT, c),
-    ]);
-    const collectors: Array<{ grpc: string; http: string; metrics: string; health: string; audit: string }> = [];
+    const configArgs = [join(REPO_ROOT, 'collector', 'config.yaml'), ...extraCollectorConfigs].flatMap(
+      (c) => ['--config', resolve(REPO_ROOT, c)],
+    );
+    const collectors: Array<{ grpc: string; http: string; metrics: string; health: string; audit: string }> =
+      [];
     for (let i = 0; i < gatewayCount; i++) {
       const [grpc, http, exporter, health, telemetry] = [next(), next(), next(), next(), next()];
       const name = gatewayCount === 1 ? 'collector' : `collector-${i + 1}`;
-      const audit = join(dir, 'audit', gatewayCount === 1 ? 'collector-audit.jsonl' : `gateway-${i + 1}-audit.jsonl`);
+      const audit = join(
+        dir,
+        'audit',
+        gatewayCount === 1 ? 'collector-audit.jsonl' : `gateway-${i + 1}-audit.jsonl`,
+      );
       const env: NodeJS.ProcessEnv = {
         ...process.env,
         MCP_AUDIT_OTLP_GRPC_ENDPOINT: `${host}:${grpc}`,
@@ -385,7 +440,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       children[name] = spawnLogged(name, bins.otelcol, configArgs, env, logs[name]!);
       const healthUrl = `http://${host}:${health}/`;
       ready.push(waitReady(name, healthUrl, children[name]!, logs[name]!, readyTimeoutMs));
-      collectors.push({ grpc: `${host}:${grpc}`, http: `http://${host}:${http}`, metrics: `${host}:${exporter}`, health: healthUrl, audit });
+      collectors.push({
+        grpc: `${host}:${grpc}`,
+        http: `http://${host}:${http}`,
+        metrics: `${host}:${exporter}`,
+        health: healthUrl,
+        audit,
+      });
     }
 
     // The agent in front of the gateways (collector/gateway.yaml).
@@ -403,7 +464,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         ...collectorEnv,
       };
       logs.agent = join(dir, 'agent.log');
-      children.agent = spawnLogged('agent', bins.otelcol, ['--config', join(REPO_ROOT, 'collector', 'gateway.yaml')], env, logs.agent);
+      children.agent = spawnLogged(
+        'agent',
+        bins.otelcol,
+        ['--config', join(REPO_ROOT, 'collector', 'gateway.yaml')],
+        env,
+        logs.agent,
+      );
       const healthUrl = `http://${host}:${health}/`;
       ready.push(waitReady('agent', healthUrl, children.agent, logs.agent, readyTimeoutMs));
       entry = { ...entry, grpc: `${host}:${grpc}`, http: `http://${host}:${http}`, health: healthUrl };
@@ -416,8 +483,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       const config = template
         .replaceAll('@SCRAPE_INTERVAL@', scrapeInterval)
         .replaceAll('@EVAL_INTERVAL@', evalInterval)
-        // one target per collector: "a", "b" inside the template's ["@COLLECTOR_METRICS@"]
-        .replaceAll('@COLLECTOR_METRICS@', collectors.map((c) => c.metrics).join('", "'))
+        // one target per collector: 'a', 'b' inside the template's ['@COLLECTOR_METRICS@']
+        .replaceAll('@COLLECTOR_METRICS@', collectors.map((c) => c.metrics).join("', '"))
         .replaceAll('@RULES_GLOB@', join(resolve(rulesDir), '*.yml'));
       const configPath = join(dir, 'prometheus.yml');
       writeFileSync(configPath, config);
@@ -434,7 +501,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         { ...process.env },
         logs.prometheus,
       );
-      ready.push(waitReady('prometheus', `${prometheusUrl}/-/ready`, children.prometheus, logs.prometheus, readyTimeoutMs));
+      ready.push(
+        waitReady(
+          'prometheus',
+          `${prometheusUrl}/-/ready`,
+          children.prometheus,
+          logs.prometheus,
+          readyTimeoutMs,
+        ),
+      );
     }
 
     await Promise.all(ready);
