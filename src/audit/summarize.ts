@@ -1,7 +1,9 @@
 // The result summary answers "what came back" without copying the data: counts and sizes only.
 // It runs after the caller already has its result (see the deferred finish in the instrumentation).
 
-const MAX_TEXT_PARSE_BYTES = 8 * 1024 * 1024;
+// Parsing JSON text costs main-thread time proportional to its size: bounded, and skipped when
+// structuredContent already says how many rows came back.
+const MAX_TEXT_PARSE_CHARS = 1024 * 1024;
 const MAX_ROW_KEYS = 4;
 
 /** Bytes of the result as serialized JSON; 0 for undefined or unserializable results. */
@@ -43,7 +45,7 @@ function safeKey(key: string): string {
 
 /** Parses JSON text content only when it looks like an object or array and is of bounded size. */
 function jsonTextCounts(text: string, out: string[]): void {
-  if (text.length > MAX_TEXT_PARSE_BYTES) return;
+  if (text.length > MAX_TEXT_PARSE_CHARS) return;
   const first = text.trimStart()[0];
   if (first !== '{' && first !== '[') return;
   try {
@@ -65,17 +67,18 @@ export function summarizeResult(result: unknown): string | undefined {
     const byType = new Map<string, number>();
     let textChars = 0;
     const rows: string[] = [];
+    const structured = isRecord(result.structuredContent);
     for (const item of items) {
       const type = isRecord(item) && typeof item.type === 'string' ? item.type : isRecord(item) && 'text' in item ? 'text' : 'item';
       byType.set(type, (byType.get(type) ?? 0) + 1);
       if (isRecord(item) && typeof item.text === 'string') {
         textChars += item.text.length;
-        if (rows.length === 0) jsonTextCounts(item.text, rows);
+        if (!structured && rows.length === 0) jsonTextCounts(item.text, rows);
       }
     }
     const counts = [...byType].map(([type, n]) => `${n} ${safeKey(type)}`).join(', ');
     parts.push(`content: ${counts || '0 items'}${textChars > 0 ? ` (${textChars} chars)` : ''}`);
-    if (rows.length > 0 && !isRecord(result.structuredContent)) parts.push(`text json: ${rows.join(', ')}`);
+    if (rows.length > 0) parts.push(`text json: ${rows.join(', ')}`);
   }
   if (isRecord(result.structuredContent)) {
     const rows: string[] = [];

@@ -13,7 +13,13 @@ import { verifyCommand } from './verify.js';
 export type { Command } from './command.js';
 
 /** Add new commands (demo, doctor, wrap) here; help and dispatch follow. */
-export const COMMANDS: readonly Command[] = [demoCommand, verifyCommand, reportCommand, sinkCommand, doctorCommand];
+export const COMMANDS: readonly Command[] = [
+  demoCommand,
+  verifyCommand,
+  reportCommand,
+  sinkCommand,
+  doctorCommand,
+];
 
 export async function main(argv: string[], commands: readonly Command[] = COMMANDS): Promise<number> {
   const [name, ...rest] = argv;

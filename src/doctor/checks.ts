@@ -186,7 +186,7 @@ export function alertRules(o: Observations): Check {
     missing.length ? `missing: ${missing.join(', ')}` : '',
     failing.length ? `failing to evaluate: ${failing.join(', ')}` : '',
     others.length ? `also loaded: ${others.join(', ')}` : '',
-    `${rules.value.length} alerting rule(s) in Prometheus`,
+    `${new Set(rules.value.map((x) => x.name)).size} distinct alert name(s) in Prometheus`,
   ].filter(Boolean);
   return { id, title, ok: missing.length === 0, evidence: parts.join('; ') };
 }
@@ -223,7 +223,7 @@ export function retention(o: Observations): Check {
     id,
     title,
     ok,
-    evidence: `Prometheus retention ${setting} (${formatDuration(seconds)}) ${ok ? '≥' : '<'} ${app}; ${jaegerNote}`,
+    evidence: `Prometheus retention ${setting}${setting.endsWith(formatDuration(seconds)) ? '' : ` (${formatDuration(seconds)})`} ${ok ? '≥' : '<'} ${app}; ${jaegerNote}`,
   };
 }
 

@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Hook as RequireHook } from 'require-in-the-middle';
 import { createRequestPatch } from './client.js';
+import { createHttpEntryPatch, type HttpEntryFn } from './http-peer.js';
 import type { ProtocolClassLike, RequestFn, OnRequestFn } from './protocol-shape.js';
 import { Recorder } from './recorder.js';
 import { createOnRequestPatch } from './server.js';
@@ -24,14 +25,24 @@ import { PACKAGE_NAME, PACKAGE_VERSION } from '../version.js';
 const SDK_V1 = '@modelcontextprotocol/sdk';
 const SDK_V1_RANGE = ['>=1.17.0 <2'];
 const SDK_V2_RANGE = ['>=2.0.0 <3'];
-const V1_ESM_PROTOCOL = `${SDK_V1}/dist/esm/shared/protocol.js`;
-const V1_CJS_PROTOCOL = `${SDK_V1}/dist/cjs/shared/protocol.js`;
-// require-in-the-middle names a whitelisted internal file without its extension.
-const V1_CJS_PROTOCOL_HOOK_NAME = `${SDK_V1}/dist/cjs/shared/protocol`;
+// The internal files patched in 1.x, by path below dist/{esm,cjs}/ (without extension).
+const V1_PROTOCOL = 'shared/protocol';
+const V1_STREAMABLE_HTTP = 'server/streamableHttp';
+const V1_SSE = 'server/sse';
+const V1_FILES = [V1_PROTOCOL, V1_STREAMABLE_HTTP, V1_SSE] as const;
+type V1File = (typeof V1_FILES)[number];
 
 interface ProtocolModule {
   Protocol?: ProtocolClassLike;
 }
+
+/** The Node HTTP entry point of each server transport module, which sees the peer's socket. */
+const HTTP_ENTRIES: Record<Exclude<V1File, typeof V1_PROTOCOL>, [exportName: string, method: string]> = {
+  [V1_STREAMABLE_HTTP]: ['StreamableHTTPServerTransport', 'handleRequest'],
+  [V1_SSE]: ['SSEServerTransport', 'handlePostMessage'],
+};
+
+type HttpEntryModule = Record<string, { prototype?: Record<string, unknown> } | undefined>;
 
 function readVersion(baseDir: string | undefined): string | undefined {
   if (!baseDir) return undefined;
@@ -50,11 +61,14 @@ function readVersion(baseDir: string | undefined): string | undefined {
  * and `_onrequest` (incoming).
  */
 export class McpInstrumentation extends InstrumentationBase<McpInstrumentationConfig> {
-  private _recorder: Recorder | undefined;
-  private _clientDuration: Histogram | undefined;
-  private _serverDuration: Histogram | undefined;
-  private _cjsHook: RequireHook | undefined;
-  private _v1CjsFile: InstrumentationModuleFile | undefined;
+  // `declare`: InstrumentationBase's constructor calls init(), enable() and
+  // _updateMetricInstruments() before a subclass's field initializers run, and an emitted field
+  // definition would reset what they set.
+  private declare _recorder: Recorder | undefined;
+  private declare _clientDuration: Histogram | undefined;
+  private declare _serverDuration: Histogram | undefined;
+  private declare _cjsHook: RequireHook | undefined;
+  private declare _v1CjsFiles: Map<string, InstrumentationModuleFile> | undefined;
 
   constructor(config: McpInstrumentationConfig = {}) {
     super(PACKAGE_NAME, PACKAGE_VERSION, config);
@@ -68,13 +82,20 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
   protected init() {
     const patch = (exports: ProtocolModule) => this._patchProtocolModule(exports);
     const unpatch = (exports: ProtocolModule) => this._unpatchProtocolModule(exports);
-    this._v1CjsFile = new InstrumentationNodeModuleFile(V1_CJS_PROTOCOL, SDK_V1_RANGE, patch, unpatch);
+    const v1File = (build: 'esm' | 'cjs', file: V1File) =>
+      new InstrumentationNodeModuleFile(
+        `${SDK_V1}/dist/${build}/${file}.js`,
+        SDK_V1_RANGE,
+        file === V1_PROTOCOL ? patch : (exports: HttpEntryModule) => this._patchHttpEntry(exports, file),
+        file === V1_PROTOCOL ? unpatch : (exports: HttpEntryModule) => this._unpatchHttpEntry(exports, file),
+      );
+    this._v1CjsFiles = new Map(V1_FILES.map((file) => [`${SDK_V1}/dist/cjs/${file}`, v1File('cjs', file)]));
     return [
       // 1.x: the package's "." export points to a file that does not exist, so hooks on the package
-      // name never fire; the shared Protocol file is hooked instead (CJS side: see enable()).
+      // name never fire; its internal files are hooked instead (CJS side: see enable()).
       new InstrumentationNodeModuleDefinition(SDK_V1, SDK_V1_RANGE, undefined, undefined, [
-        new InstrumentationNodeModuleFile(V1_ESM_PROTOCOL, SDK_V1_RANGE, patch, unpatch),
-        this._v1CjsFile,
+        ...V1_FILES.map((file) => v1File('esm', file)),
+        ...this._v1CjsFiles.values(),
       ]),
       // 2.x bundles a Protocol class into each package's hashed chunks, but exports it by name.
       new InstrumentationNodeModuleDefinition('@modelcontextprotocol/client', SDK_V2_RANGE, patch, unpatch),
@@ -84,11 +105,13 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
 
   override enable(): void {
     super.enable();
-    if (this._cjsHook || !this._v1CjsFile) return;
-    const file = this._v1CjsFile;
+    const files = this._v1CjsFiles;
+    if (this._cjsHook || !files) return;
     // OTel's shared require hook resolves the package main first and gives up on this package; a
-    // whitelist hook on the internal path matches without resolving it.
-    this._cjsHook = new RequireHook([V1_CJS_PROTOCOL_HOOK_NAME], { internals: true }, (exports, _name, baseDir) => {
+    // whitelist hook on the internal paths (named without extension) matches without resolving it.
+    this._cjsHook = new RequireHook([...files.keys()], { internals: true }, (exports, name, baseDir) => {
+      const file = files.get(name.replace(/\.js$/, ''));
+      if (!file) return exports;
       const version = readVersion(baseDir);
       if (version === undefined || !/^1\.(1[7-9]|[2-9]\d)\./.test(version)) {
         this._diag.debug(`${SDK_V1} ${version ?? '(unknown version)'} is outside ${SDK_V1_RANGE.join(' ')}; not patched`);
@@ -115,17 +138,24 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
 
   private _getRecorder(): Recorder {
     if (!this._recorder) {
-      this._recorder = new Recorder(this.getConfig(), this._diag, () => ({
-        client: this._clientDuration,
-        server: this._serverDuration,
-      }));
+      const histograms = () => ({ client: this._clientDuration, server: this._serverDuration });
+      try {
+        this._recorder = new Recorder(this.getConfig(), this._diag, histograms);
+      } catch (err) {
+        // A bad redaction option must not leave calls unaudited, nor unredacted: one clear line, then
+        // the built-in defaults, which mask every class.
+        this._diag.error(
+          `mcp-audit: invalid configuration (${err instanceof Error ? err.message : String(err)}); using the built-in redaction defaults`,
+        );
+        this._recorder = new Recorder({ ...this.getConfig(), redaction: {} }, this._diag, histograms);
+      }
     }
     return this._recorder;
   }
 
-  private _onError = (message: string, err: unknown): void => {
+  private _onError(message: string, err: unknown): void {
     this._diag.error(message, err);
-  };
+  }
 
   private _patchProtocolModule(exports: ProtocolModule): ProtocolModule {
     const proto = exports?.Protocol?.prototype;
@@ -137,7 +167,7 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
       tracer: () => this.tracer,
       recorder: () => this._getRecorder(),
       isEnabled: () => this.isEnabled(),
-      onError: this._onError,
+      onError: (message: string, err: unknown) => this._onError(message, err),
       maxPending: () => this.getConfig().maxPendingServerSpans ?? 4096,
     };
     // Each loaded copy of Protocol is patched exactly once, however many hooks report it.
@@ -151,6 +181,21 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
       this._wrap(proto as { _onrequest: OnRequestFn }, '_onrequest', createOnRequestPatch(deps));
     }
     return exports;
+  }
+
+  private _patchHttpEntry(exports: HttpEntryModule, file: keyof typeof HTTP_ENTRIES): HttpEntryModule {
+    const [exportName, method] = HTTP_ENTRIES[file];
+    const proto = exports?.[exportName]?.prototype;
+    if (proto && typeof proto[method] === 'function' && !isWrapped(proto[method])) {
+      this._wrap(proto as Record<string, HttpEntryFn>, method, createHttpEntryPatch(() => this.isEnabled()));
+    }
+    return exports;
+  }
+
+  private _unpatchHttpEntry(exports: HttpEntryModule, file: keyof typeof HTTP_ENTRIES): void {
+    const [exportName, method] = HTTP_ENTRIES[file];
+    const proto = exports?.[exportName]?.prototype;
+    if (proto && isWrapped(proto[method])) this._unwrap(proto as Record<string, HttpEntryFn>, method);
   }
 
   private _unpatchProtocolModule(exports: ProtocolModule): void {

@@ -7,6 +7,7 @@ import {
   serverTransportAttributes,
 } from './attributes.js';
 import { conversationIdFor } from './client.js';
+import { peerAttributes } from './http-peer.js';
 import type { Call, Recorder } from './recorder.js';
 import {
   ATTR_ENDUSER_ID,
@@ -132,6 +133,7 @@ function startServerCall(self: ProtocolLike, request: JsonRpcRequestLike, extra:
   const target = requestTarget(request);
   const attrs: Attributes = requestAttributes(request, request.id);
   serverTransportAttributes(transport, attrs);
+  peerAttributes(attrs);
   if (request.method === 'initialize' && typeof attrs[ATTR_MCP_PROTOCOL_VERSION] === 'string') {
     protocolVersions.set(transport, attrs[ATTR_MCP_PROTOCOL_VERSION] as string);
   } else {

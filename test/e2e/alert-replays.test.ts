@@ -20,14 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import {
-  REPO_ROOT,
-  promQuery,
-  readAuditFile,
-  startStack,
-  waitFor,
-  type Stack,
-} from '../support/stack.js';
+import { REPO_ROOT, promQuery, readAuditFile, startStack, waitFor, type Stack } from '../support/stack.js';
 
 type Json = Record<string, any>;
 
@@ -94,7 +87,11 @@ interface Replay extends ReplaySpec {
 /** Process groups of the agents this file started (pgid = the agent's pid). */
 const agents = new Map<number, ChildProcess>();
 
-function replayEnv(stack: Stack, replay: { work: string; filesRoot: string }, extra: Record<string, string> = {}) {
+function replayEnv(
+  stack: Stack,
+  replay: { work: string; filesRoot: string },
+  extra: Record<string, string> = {},
+) {
   const env: NodeJS.ProcessEnv = {};
   // Nothing of the caller's OTel/audit/demo setup leaks in; the register comes from --import.
   for (const [k, v] of Object.entries(process.env)) {
@@ -176,7 +173,11 @@ function startReplay(stack: Stack, root: string, spec: ReplaySpec): Replay {
     let outcome = await runAgent(stack, replay);
     // A concurrent `npm run build` can remove dist/ under a starting agent. Retry only when it
     // failed before its servers were up, so no call of the session can be sent twice.
-    if (outcome.code !== 0 && !outcome.connected && /Cannot find module|ERR_MODULE_NOT_FOUND/.test(outcome.log)) {
+    if (
+      outcome.code !== 0 &&
+      !outcome.connected &&
+      /Cannot find module|ERR_MODULE_NOT_FOUND/.test(outcome.log)
+    ) {
       await distReady();
       outcome = await runAgent(stack, replay);
     }
@@ -191,7 +192,10 @@ async function finished(replay: Replay, timeoutMs: number): Promise<ReplayOutcom
     replay.done,
     new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new Error(`replay ${replay.scenario} (${replay.session}) still running after ${timeoutMs} ms`)),
+        () =>
+          reject(
+            new Error(`replay ${replay.scenario} (${replay.session}) still running after ${timeoutMs} ms`),
+          ),
         timeoutMs,
       );
     }),
@@ -353,7 +357,8 @@ function auditCalls(stack: Stack, session: string): AuditSpan[] {
         for (const s of ss.spans ?? []) {
           const attrs: AuditSpan['attrs'] = {};
           for (const a of s.attributes ?? []) attrs[a.key] = otlpValue(a.value);
-          if (attrs['gen_ai.conversation.id'] !== session || attrs['mcp.method.name'] !== 'tools/call') continue;
+          if (attrs['gen_ai.conversation.id'] !== session || attrs['mcp.method.name'] !== 'tools/call')
+            continue;
           if (s.kind !== 3 /* CLIENT */) continue;
           out.push({ ...s, attrs, service: service ? String(otlpValue(service.value)) : '' });
         }
@@ -369,7 +374,11 @@ async function auditCallsOf(stack: Stack, session: string, n: number): Promise<A
       const calls = auditCalls(stack, session);
       return calls.length >= n && calls;
     },
-    { timeoutMs: 20_000, intervalMs: 500, message: `audit file never held ${n} tools/call records of ${session}` },
+    {
+      timeoutMs: 20_000,
+      intervalMs: 500,
+      message: `audit file never held ${n} tools/call records of ${session}`,
+    },
   );
 }
 
@@ -385,7 +394,10 @@ function assertSessionLabels(a: Alert, session: string, caller: string, severity
     (a.annotations.trace_search ?? '').includes(encodeURIComponent(session)),
     `trace link searches the session: ${a.annotations.trace_search}`,
   );
-  assert.ok((a.annotations.summary ?? '').includes(session), `summary names the session: ${a.annotations.summary}`);
+  assert.ok(
+    (a.annotations.summary ?? '').includes(session),
+    `summary names the session: ${a.annotations.summary}`,
+  );
 }
 
 function assertCallLabels(a: Alert, tool: string, server: string): void {
@@ -395,258 +407,279 @@ function assertCallLabels(a: Alert, tool: string, server: string): void {
 
 // ---- the replays -------------------------------------------------------------------------------
 
-describe('alert replays through the real SDK, demo servers, collector and Prometheus', { timeout: 170_000 }, () => {
-  let stack: Stack;
-  let root: string;
-  const t0 = Date.now();
-  let stackMs = 0;
-  /** Per replay: agent wall time, and when its alert became active relative to the agent's exit. */
-  const timings: Record<string, string> = {};
-  const timing = (name: string, outcome: ReplayOutcome, alert: Alert) => {
-    const lag = (Date.parse(alert.activeAt ?? '') - outcome.endedAt) / 1000;
-    timings[name] = `agent ${(outcome.ms / 1000).toFixed(1)} s, ${alert.labels.alertname} active ${lag >= 0 ? '+' : ''}${lag.toFixed(1)} s after it exited`;
-  };
-  const replays = {} as Record<
-    'hanging' | 'bulk' | 'backdoor' | 'spam' | 'retry' | 'long' | 'ordinary',
-    Replay
-  >;
-  const session = (name: string) => `${name}-${RUN}`;
+describe(
+  'alert replays through the real SDK, demo servers, collector and Prometheus',
+  { timeout: 170_000 },
+  () => {
+    let stack: Stack;
+    let root: string;
+    const t0 = Date.now();
+    let stackMs = 0;
+    /** Per replay: agent wall time, and when its alert became active relative to the agent's exit. */
+    const timings: Record<string, string> = {};
+    const timing = (name: string, outcome: ReplayOutcome, alert: Alert) => {
+      const lag = (Date.parse(alert.activeAt ?? '') - outcome.endedAt) / 1000;
+      timings[name] =
+        `agent ${(outcome.ms / 1000).toFixed(1)} s, ${alert.labels.alertname} active ${lag >= 0 ? '+' : ''}${lag.toFixed(1)} s after it exited`;
+    };
+    const replays = {} as Record<
+      'hanging' | 'bulk' | 'backdoor' | 'spam' | 'retry' | 'long' | 'ordinary',
+      Replay
+    >;
+    const session = (name: string) => `${name}-${RUN}`;
 
-  before(async () => {
-    root = mkdtempSync(join(tmpdir(), 'mcp-audit-replays-'));
-    stack = await startStack({ withPrometheus: true, evalInterval: '1s', scrapeInterval: '1s' });
-    stackMs = Date.now() - t0;
-    // The 40 s call first, so everything else runs while it sleeps.
-    replays.hanging = startReplay(stack, root, {
-      scenario: 'hanging',
-      session: session('tc6-hang'),
-      servers: ['files'],
-      seconds: HANG_SECONDS,
+    before(async () => {
+      root = mkdtempSync(join(tmpdir(), 'mcp-audit-replays-'));
+      stack = await startStack({ withPrometheus: true, evalInterval: '1s', scrapeInterval: '1s' });
+      stackMs = Date.now() - t0;
+      // The 40 s call first, so everything else runs while it sleeps.
+      replays.hanging = startReplay(stack, root, {
+        scenario: 'hanging',
+        session: session('tc6-hang'),
+        servers: ['files'],
+        seconds: HANG_SECONDS,
+      });
+      replays.bulk = startReplay(stack, root, {
+        scenario: 'bulk-extraction',
+        session: session('tc1-bulk'),
+        servers: ['db'],
+        env: { MCP_DEMO_CUSTOMERS: String(BULK_ROWS) },
+      });
+      replays.backdoor = startReplay(stack, root, {
+        scenario: 'backdoor',
+        session: session('tc2-backdoor'),
+        servers: ['files'],
+      });
+      replays.spam = startReplay(stack, root, {
+        scenario: 'slack-spam',
+        session: session('tc3-spam'),
+        servers: ['messaging'],
+        count: 50,
+        seconds: 10,
+      });
+      replays.retry = startReplay(stack, root, {
+        scenario: 'error-retry',
+        session: session('tc4-retry'),
+        servers: ['db'],
+      });
+      replays.long = startReplay(stack, root, {
+        scenario: 'long-session',
+        session: session('tc5-long'),
+        servers: ['db', 'messaging', 'files'],
+        count: 210,
+      });
+      replays.ordinary = startReplay(stack, root, {
+        scenario: 'ordinary',
+        session: session('benign'),
+        servers: ['db', 'messaging'],
+      });
     });
-    replays.bulk = startReplay(stack, root, {
-      scenario: 'bulk-extraction',
-      session: session('tc1-bulk'),
-      servers: ['db'],
-      env: { MCP_DEMO_CUSTOMERS: String(BULK_ROWS) },
+
+    after(async () => {
+      await endAgents();
+      await stack?.stop();
+      if (root && !process.env.MCP_AUDIT_KEEP_STACK_DIR) rmSync(root, { recursive: true, force: true });
+      const total = Date.now() - t0;
+      process.stderr.write(
+        `alert replays: stack up in ${(stackMs / 1000).toFixed(1)} s; ${Object.entries(timings)
+          .map(([k, v]) => `${k}: ${v}`)
+          .join('; ')}; whole file ${(total / 1000).toFixed(1)} s\n`,
+      );
     });
-    replays.backdoor = startReplay(stack, root, {
-      scenario: 'backdoor',
-      session: session('tc2-backdoor'),
-      servers: ['files'],
+
+    it('1. SELECT * FROM customers (50,000 rows) → McpBulkExtraction + McpSessionExfiltration, audited with its size', async () => {
+      const r = replays.bulk;
+      const outcome = await finished(r, 90_000);
+      const [step] = outcome.steps;
+      assert.equal(outcome.steps.length, 1);
+      assert.equal(step!.tool, 'db_query');
+      assert.equal(step!.isError, false);
+      assert.ok(step!.bytes >= 5 * MIB, `result is ${step!.bytes} B, want ≥ 5 MiB`);
+
+      const bulk = await firing(stack, 'McpBulkExtraction', r.session);
+      timing('bulk', outcome, bulk);
+      assertSessionLabels(bulk, r.session, CALLER, 'high');
+      assertCallLabels(bulk, 'db_query', SERVERS.db);
+      assert.equal(bulk.labels.threshold, '100 KiB');
+
+      const exfil = await firing(stack, 'McpSessionExfiltration', r.session, { trigger: 'bytes' });
+      assertSessionLabels(exfil, r.session, CALLER, 'high');
+      assert.ok(Number(exfil.value) >= step!.bytes, `alert value ${exfil.value} < ${step!.bytes}`);
+
+      // The record in the collector's audit file, with the exact size the agent received.
+      const [record] = await auditCallsOf(stack, r.session, 1);
+      assert.equal(record!.attrs['gen_ai.tool.name'], 'db_query');
+      assert.equal(record!.attrs['mcp_audit.result.size'], step!.bytes);
+      assert.equal(record!.attrs['enduser.id'], CALLER);
+      assert.equal(record!.attrs['mcp_audit.server.name'], SERVERS.db);
+      assert.equal(record!.service, SERVICE);
+      assert.match(String(record!.attrs['gen_ai.tool.call.arguments']), /SELECT \* FROM customers/);
+      assert.match(String(record!.attrs['mcp_audit.result.summary']), new RegExp(`\\b${BULK_ROWS} rows\\b`));
+      assert.equal(record!.attrs['error.type'], undefined);
+      // …and the metrics the alerts read agree to the byte.
+      await promEquals(stack, `sum(mcp_audit_result_bytes_total{session_id="${r.session}"})`, step!.bytes);
     });
-    replays.spam = startReplay(stack, root, {
-      scenario: 'slack-spam',
-      session: session('tc3-spam'),
-      servers: ['messaging'],
-      count: 50,
-      seconds: 10,
+
+    it('2. file_write /etc/cron.d/backdoor with no caller → McpSensitiveToolWithoutCaller (caller="none"), path in the record', async () => {
+      const r = replays.backdoor;
+      const outcome = await finished(r, 60_000);
+      assert.equal(outcome.steps.length, 1);
+      assert.equal(outcome.steps[0]!.callerId, null);
+
+      const alert = await firing(stack, 'McpSensitiveToolWithoutCaller', r.session);
+      timing('backdoor', outcome, alert);
+      assertSessionLabels(alert, r.session, 'none', 'critical');
+      assertCallLabels(alert, 'file_write', SERVERS.files);
+
+      const [record] = await auditCallsOf(stack, r.session, 1);
+      assert.equal(record!.attrs['gen_ai.tool.name'], 'file_write');
+      assert.equal(record!.attrs['enduser.id'], undefined, 'no caller identity on the record');
+      const args = JSON.parse(String(record!.attrs['gen_ai.tool.call.arguments'])) as Json;
+      assert.equal(args.path, '/etc/cron.d/backdoor');
+      // The demo file server writes inside its sandbox; the real system path is never touched.
+      assert.ok(
+        existsSync(join(r.filesRoot, 'etc', 'cron.d', 'backdoor')),
+        'the write landed in the sandbox',
+      );
+      assert.equal(existsSync('/etc/cron.d/backdoor'), false, '/etc/cron.d/backdoor must not exist');
     });
-    replays.retry = startReplay(stack, root, {
-      scenario: 'error-retry',
-      session: session('tc4-retry'),
-      servers: ['db'],
+
+    it('3. 50 slack_send calls in 10 s → McpCallFrequencySpike', async () => {
+      const r = replays.spam;
+      const outcome = await finished(r, 90_000);
+      assert.equal(outcome.steps.length, 50);
+      assert.ok(outcome.steps.every((s) => s.tool === 'slack_send' && !s.isError));
+
+      const alert = await firing(stack, 'McpCallFrequencySpike', r.session);
+      timing('spam', outcome, alert);
+      assertSessionLabels(alert, r.session, CALLER, 'medium');
+
+      const calls = await auditCallsOf(stack, r.session, 50);
+      assert.equal(calls.length, 50);
+      const spreadS =
+        Number(BigInt(calls.at(-1)!.startTimeUnixNano) - BigInt(calls[0]!.startTimeUnixNano)) / 1e9;
+      // Paced over 10 s (49 gaps of 200 ms); a loaded box can stretch it a little, never past the 60 s window.
+      assert.ok(spreadS >= 9 && spreadS <= 15, `50 calls spread over ${spreadS} s`);
+      await promEquals(
+        stack,
+        `sum(mcp_audit_tool_calls_total{session_id="${r.session}", tool="slack_send", server="${SERVERS.messaging}"})`,
+        50,
+      );
     });
-    replays.long = startReplay(stack, root, {
-      scenario: 'long-session',
-      session: session('tc5-long'),
-      servers: ['db', 'messaging', 'files'],
-      count: 210,
+
+    it('4. db_query permission denied, then db_admin_query → McpErrorThenRetry; the error is in the record', async () => {
+      const r = replays.retry;
+      const outcome = await finished(r, 60_000);
+      assert.deepEqual(
+        outcome.steps.map((s) => [s.tool, s.isError]),
+        [
+          ['db_query', true],
+          ['db_admin_query', false],
+        ],
+      );
+
+      const alert = await firing(stack, 'McpErrorThenRetry', r.session);
+      timing('retry', outcome, alert);
+      assertSessionLabels(alert, r.session, CALLER, 'high');
+      assertCallLabels(alert, 'db_admin_query', SERVERS.db);
+      assert.equal(alert.labels.failed_tool, 'db_query');
+      assert.equal(alert.labels.error_type, 'tool_error');
+
+      const [failed, retried] = await auditCallsOf(stack, r.session, 2);
+      assert.equal(failed!.attrs['gen_ai.tool.name'], 'db_query');
+      assert.equal(failed!.attrs['error.type'], 'tool_error');
+      assert.equal(failed!.status?.code, 2 /* ERROR */);
+      assert.match(String(failed!.attrs['mcp_audit.result.summary']), /isError/);
+      assert.equal(retried!.attrs['gen_ai.tool.name'], 'db_admin_query');
+      assert.equal(retried!.attrs['error.type'], undefined);
+      await promEquals(
+        stack,
+        `sum(mcp_audit_tool_errors_total{session_id="${r.session}", tool="db_query", error_type="tool_error"})`,
+        1,
+      );
     });
-    replays.ordinary = startReplay(stack, root, {
-      scenario: 'ordinary',
-      session: session('benign'),
-      servers: ['db', 'messaging'],
+
+    it('5. 210 small calls across 3 servers → McpSessionExfiltration by call count (and no bulk alert)', async () => {
+      const r = replays.long;
+      const outcome = await finished(r, 120_000);
+      assert.equal(outcome.steps.length, 210);
+      assert.equal(new Set(outcome.steps.map((s) => s.server)).size, 3);
+      const maxBytes = Math.max(...outcome.steps.map((s) => s.bytes));
+      assert.ok(maxBytes < 100 * 1024, `every result is small (largest ${maxBytes} B)`);
+
+      const alert = await firing(stack, 'McpSessionExfiltration', r.session, { trigger: 'calls' });
+      timing('long', outcome, alert);
+      assertSessionLabels(alert, r.session, CALLER, 'high');
+      assert.ok(Number(alert.value) > 200, `alert value ${alert.value}`);
+
+      await promEquals(stack, `sum(mcp_audit_tool_calls_total{session_id="${r.session}"})`, 210);
+      await promEquals(
+        stack,
+        `count(count by (server) (mcp_audit_tool_calls_total{session_id="${r.session}"}))`,
+        3,
+      );
+      const current = (await alerts(stack)).filter((a) => a.labels.session_id === r.session);
+      assert.ok(!current.some((a) => a.labels.alertname === 'McpBulkExtraction'), 'no single result is bulk');
+      assert.ok(
+        !current.some((a) => a.labels.alertname === 'McpSessionExfiltration' && a.labels.trigger === 'bytes'),
+        'the session stays under 5 MiB',
+      );
     });
-  });
 
-  after(async () => {
-    await endAgents();
-    await stack?.stop();
-    if (root && !process.env.MCP_AUDIT_KEEP_STACK_DIR) rmSync(root, { recursive: true, force: true });
-    const total = Date.now() - t0;
-    process.stderr.write(
-      `alert replays: stack up in ${(stackMs / 1000).toFixed(1)} s; ${Object.entries(timings)
-        .map(([k, v]) => `${k}: ${v}`)
-        .join('; ')}; whole file ${(total / 1000).toFixed(1)} s\n`,
-    );
-  });
+    it('6. a tool that sleeps 40 s → McpHangingCall', async () => {
+      const r = replays.hanging;
+      const outcome = await finished(r, 120_000);
+      assert.equal(outcome.steps.length, 1);
+      assert.equal(outcome.steps[0]!.tool, 'slow_tool');
+      assert.ok(outcome.steps[0]!.ms >= HANG_SECONDS * 1000, `the call took ${outcome.steps[0]!.ms} ms`);
 
-  it('1. SELECT * FROM customers (50,000 rows) → McpBulkExtraction + McpSessionExfiltration, audited with its size', async () => {
-    const r = replays.bulk;
-    const outcome = await finished(r, 90_000);
-    const [step] = outcome.steps;
-    assert.equal(outcome.steps.length, 1);
-    assert.equal(step!.tool, 'db_query');
-    assert.equal(step!.isError, false);
-    assert.ok(step!.bytes >= 5 * MIB, `result is ${step!.bytes} B, want ≥ 5 MiB`);
+      const alert = await firing(stack, 'McpHangingCall', r.session);
+      timing('hanging', outcome, alert);
+      assertSessionLabels(alert, r.session, CALLER, 'medium');
+      assertCallLabels(alert, 'slow_tool', SERVERS.files);
 
-    const bulk = await firing(stack, 'McpBulkExtraction', r.session);
-    timing('bulk', outcome, bulk);
-    assertSessionLabels(bulk, r.session, CALLER, 'high');
-    assertCallLabels(bulk, 'db_query', SERVERS.db);
-    assert.equal(bulk.labels.threshold, '100 KiB');
+      const [record] = await auditCallsOf(stack, r.session, 1);
+      const seconds = Number(BigInt(record!.endTimeUnixNano) - BigInt(record!.startTimeUnixNano)) / 1e9;
+      assert.ok(seconds >= HANG_SECONDS, `span lasted ${seconds} s`);
+    });
 
-    const exfil = await firing(stack, 'McpSessionExfiltration', r.session, { trigger: 'bytes' });
-    assertSessionLabels(exfil, r.session, CALLER, 'high');
-    assert.ok(Number(exfil.value) >= step!.bytes, `alert value ${exfil.value} < ${step!.bytes}`);
-
-    // The record in the collector's audit file, with the exact size the agent received.
-    const [record] = await auditCallsOf(stack, r.session, 1);
-    assert.equal(record!.attrs['gen_ai.tool.name'], 'db_query');
-    assert.equal(record!.attrs['mcp_audit.result.size'], step!.bytes);
-    assert.equal(record!.attrs['enduser.id'], CALLER);
-    assert.equal(record!.attrs['mcp_audit.server.name'], SERVERS.db);
-    assert.equal(record!.service, SERVICE);
-    assert.match(String(record!.attrs['gen_ai.tool.call.arguments']), /SELECT \* FROM customers/);
-    assert.match(String(record!.attrs['mcp_audit.result.summary']), new RegExp(`\\b${BULK_ROWS} rows\\b`));
-    assert.equal(record!.attrs['error.type'], undefined);
-    // …and the metrics the alerts read agree to the byte.
-    await promEquals(stack, `sum(mcp_audit_result_bytes_total{session_id="${r.session}"})`, step!.bytes);
-  });
-
-  it('2. file_write /etc/cron.d/backdoor with no caller → McpSensitiveToolWithoutCaller (caller="none"), path in the record', async () => {
-    const r = replays.backdoor;
-    const outcome = await finished(r, 60_000);
-    assert.equal(outcome.steps.length, 1);
-    assert.equal(outcome.steps[0]!.callerId, null);
-
-    const alert = await firing(stack, 'McpSensitiveToolWithoutCaller', r.session);
-    timing('backdoor', outcome, alert);
-    assertSessionLabels(alert, r.session, 'none', 'critical');
-    assertCallLabels(alert, 'file_write', SERVERS.files);
-
-    const [record] = await auditCallsOf(stack, r.session, 1);
-    assert.equal(record!.attrs['gen_ai.tool.name'], 'file_write');
-    assert.equal(record!.attrs['enduser.id'], undefined, 'no caller identity on the record');
-    const args = JSON.parse(String(record!.attrs['gen_ai.tool.call.arguments'])) as Json;
-    assert.equal(args.path, '/etc/cron.d/backdoor');
-    // The demo file server writes inside its sandbox; the real system path is never touched.
-    assert.ok(existsSync(join(r.filesRoot, 'etc', 'cron.d', 'backdoor')), 'the write landed in the sandbox');
-    assert.equal(existsSync('/etc/cron.d/backdoor'), false, '/etc/cron.d/backdoor must not exist');
-  });
-
-  it('3. 50 slack_send calls in 10 s → McpCallFrequencySpike', async () => {
-    const r = replays.spam;
-    const outcome = await finished(r, 90_000);
-    assert.equal(outcome.steps.length, 50);
-    assert.ok(outcome.steps.every((s) => s.tool === 'slack_send' && !s.isError));
-
-    const alert = await firing(stack, 'McpCallFrequencySpike', r.session);
-    timing('spam', outcome, alert);
-    assertSessionLabels(alert, r.session, CALLER, 'medium');
-
-    const calls = await auditCallsOf(stack, r.session, 50);
-    assert.equal(calls.length, 50);
-    const spreadS =
-      Number(BigInt(calls.at(-1)!.startTimeUnixNano) - BigInt(calls[0]!.startTimeUnixNano)) / 1e9;
-    // Paced over 10 s (49 gaps of 200 ms); a loaded box can stretch it a little, never past the 60 s window.
-    assert.ok(spreadS >= 9 && spreadS <= 15, `50 calls spread over ${spreadS} s`);
-    await promEquals(
-      stack,
-      `sum(mcp_audit_tool_calls_total{session_id="${r.session}", tool="slack_send", server="${SERVERS.messaging}"})`,
-      50,
-    );
-  });
-
-  it('4. db_query permission denied, then db_admin_query → McpErrorThenRetry; the error is in the record', async () => {
-    const r = replays.retry;
-    const outcome = await finished(r, 60_000);
-    assert.deepEqual(
-      outcome.steps.map((s) => [s.tool, s.isError]),
-      [
-        ['db_query', true],
-        ['db_admin_query', false],
-      ],
-    );
-
-    const alert = await firing(stack, 'McpErrorThenRetry', r.session);
-    timing('retry', outcome, alert);
-    assertSessionLabels(alert, r.session, CALLER, 'high');
-    assertCallLabels(alert, 'db_admin_query', SERVERS.db);
-    assert.equal(alert.labels.failed_tool, 'db_query');
-    assert.equal(alert.labels.error_type, 'tool_error');
-
-    const [failed, retried] = await auditCallsOf(stack, r.session, 2);
-    assert.equal(failed!.attrs['gen_ai.tool.name'], 'db_query');
-    assert.equal(failed!.attrs['error.type'], 'tool_error');
-    assert.equal(failed!.status?.code, 2 /* ERROR */);
-    assert.match(String(failed!.attrs['mcp_audit.result.summary']), /isError/);
-    assert.equal(retried!.attrs['gen_ai.tool.name'], 'db_admin_query');
-    assert.equal(retried!.attrs['error.type'], undefined);
-    await promEquals(
-      stack,
-      `sum(mcp_audit_tool_errors_total{session_id="${r.session}", tool="db_query", error_type="tool_error"})`,
-      1,
-    );
-  });
-
-  it('5. 210 small calls across 3 servers → McpSessionExfiltration by call count (and no bulk alert)', async () => {
-    const r = replays.long;
-    const outcome = await finished(r, 120_000);
-    assert.equal(outcome.steps.length, 210);
-    assert.equal(new Set(outcome.steps.map((s) => s.server)).size, 3);
-    const maxBytes = Math.max(...outcome.steps.map((s) => s.bytes));
-    assert.ok(maxBytes < 100 * 1024, `every result is small (largest ${maxBytes} B)`);
-
-    const alert = await firing(stack, 'McpSessionExfiltration', r.session, { trigger: 'calls' });
-    timing('long', outcome, alert);
-    assertSessionLabels(alert, r.session, CALLER, 'high');
-    assert.ok(Number(alert.value) > 200, `alert value ${alert.value}`);
-
-    await promEquals(stack, `sum(mcp_audit_tool_calls_total{session_id="${r.session}"})`, 210);
-    await promEquals(stack, `count(count by (server) (mcp_audit_tool_calls_total{session_id="${r.session}"}))`, 3);
-    const current = (await alerts(stack)).filter((a) => a.labels.session_id === r.session);
-    assert.ok(!current.some((a) => a.labels.alertname === 'McpBulkExtraction'), 'no single result is bulk');
-    assert.ok(
-      !current.some((a) => a.labels.alertname === 'McpSessionExfiltration' && a.labels.trigger === 'bytes'),
-      'the session stays under 5 MiB',
-    );
-  });
-
-  it('6. a tool that sleeps 40 s → McpHangingCall', async () => {
-    const r = replays.hanging;
-    const outcome = await finished(r, 120_000);
-    assert.equal(outcome.steps.length, 1);
-    assert.equal(outcome.steps[0]!.tool, 'slow_tool');
-    assert.ok(outcome.steps[0]!.ms >= HANG_SECONDS * 1000, `the call took ${outcome.steps[0]!.ms} ms`);
-
-    const alert = await firing(stack, 'McpHangingCall', r.session);
-    timing('hanging', outcome, alert);
-    assertSessionLabels(alert, r.session, CALLER, 'medium');
-    assertCallLabels(alert, 'slow_tool', SERVERS.files);
-
-    const [record] = await auditCallsOf(stack, r.session, 1);
-    const seconds = Number(BigInt(record!.endTimeUnixNano) - BigInt(record!.startTimeUnixNano)) / 1e9;
-    assert.ok(seconds >= HANG_SECONDS, `span lasted ${seconds} s`);
-  });
-
-  it('7. the benign ordinary session fires nothing', async () => {
-    const r = replays.ordinary;
-    const outcome = await finished(r, 60_000);
-    assert.deepEqual(
-      outcome.steps.map((s) => [s.tool, s.isError]),
-      [
-        ['db_query', false],
-        ['slack_send', false],
-      ],
-    );
-    // Its calls reached Prometheus (so "nothing fired" is not vacuous)…
-    const calls = `sum(mcp_audit_tool_calls_total{session_id="${r.session}"})`;
-    await promEquals(stack, calls, 2);
-    // …and have been there for a while: at least 10 scrapes, each followed by an evaluation
-    // (every other replay above has fired by now, all within a few evaluations of their scrape).
-    await waitFor(
-      async () =>
-        (await scalar(
-          stack,
-          `min(count_over_time(mcp_audit_tool_calls_total{session_id="${r.session}"}[10m]))`,
-        ))! >= 10,
-      { timeoutMs: 30_000, intervalMs: 500, message: 'the benign session was not scraped 10 times' },
-    );
-    const active = (await alerts(stack)).filter((a) => a.labels.session_id === r.session);
-    assert.deepEqual(active, [], `alerts for the benign session: ${JSON.stringify(active)}`);
-    // Not even briefly: Prometheus' ALERTS series holds every pending or firing instance.
-    const history = await promQuery(stack.prometheusUrl!, `count_over_time(ALERTS{session_id="${r.session}"}[10m])`);
-    assert.deepEqual(history.map((s) => s.metric), []);
-  });
-});
+    it('7. the benign ordinary session fires nothing', async () => {
+      const r = replays.ordinary;
+      const outcome = await finished(r, 60_000);
+      assert.deepEqual(
+        outcome.steps.map((s) => [s.tool, s.isError]),
+        [
+          ['db_query', false],
+          ['slack_send', false],
+        ],
+      );
+      // Its calls reached Prometheus (so "nothing fired" is not vacuous)…
+      const calls = `sum(mcp_audit_tool_calls_total{session_id="${r.session}"})`;
+      await promEquals(stack, calls, 2);
+      // …and have been there for a while: at least 10 scrapes, each followed by an evaluation
+      // (every other replay above has fired by now, all within a few evaluations of their scrape).
+      await waitFor(
+        async () =>
+          (await scalar(
+            stack,
+            `min(count_over_time(mcp_audit_tool_calls_total{session_id="${r.session}"}[10m]))`,
+          ))! >= 10,
+        { timeoutMs: 30_000, intervalMs: 500, message: 'the benign session was not scraped 10 times' },
+      );
+      const active = (await alerts(stack)).filter((a) => a.labels.session_id === r.session);
+      assert.deepEqual(active, [], `alerts for the benign session: ${JSON.stringify(active)}`);
+      // Not even briefly: Prometheus' ALERTS series holds every pending or firing instance.
+      const history = (session: string) =>
+        promQuery(stack.prometheusUrl!, `count_over_time(ALERTS{session_id="${session}"}[10m])`);
+      assert.deepEqual(
+        (await history(r.session)).map((s) => s.metric),
+        [],
+      );
+      // The same query does see the alerts of a replay that fired (so its emptiness above means something).
+      assert.ok(
+        (await history(replays.backdoor.session)).length > 0,
+        'ALERTS history of the backdoor replay',
+      );
+    });
+  },
+);

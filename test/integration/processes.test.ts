@@ -165,6 +165,10 @@ describe('Streamable HTTP on loopback with bearer auth', () => {
       assert.equal(client.attributes['network.transport'], 'tcp');
       assert.equal(client.attributes['server.address'], '127.0.0.1');
       assert.equal(client.attributes['server.port'], Number(new URL(url).port));
+      assert.equal(server.attributes['network.transport'], 'tcp');
+      assert.equal(server.attributes['client.address'], '127.0.0.1');
+      assert.equal(typeof server.attributes['client.port'], 'number');
+      assert.notEqual(server.attributes['client.port'], client.attributes['server.port']);
       assert.equal(client.attributes['enduser.id'], 'user:mallory');
       assert.equal(server.attributes['enduser.id'], 'svc-reporting');
       assert.equal(server.attributes['mcp_audit.caller.source'], 'auth');
