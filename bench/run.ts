@@ -14,7 +14,9 @@ const z = await import('zod');
 
 const ROWS = Array.from({ length: 2400 }, (_, i) => ({ id: i, name: `Customer ${i}`, balance: 1000 + i }));
 const server = new McpServer({ name: 'bench', version: '1.0.0' });
-server.registerTool('small', { inputSchema: { sql: z.string() } }, async () => ({ content: [{ type: 'text', text: 'ok' }] }));
+server.registerTool('small', { inputSchema: { sql: z.string() } }, async () => ({
+  content: [{ type: 'text', text: 'ok' }],
+}));
 server.registerTool('large', { inputSchema: { sql: z.string() } }, async () => ({
   content: [{ type: 'text', text: JSON.stringify(ROWS) }],
   structuredContent: { rows: ROWS },
@@ -24,7 +26,9 @@ const [a, b] = InMemoryTransport.createLinkedPair();
 await server.connect(b);
 await client.connect(a);
 
-const ARGS = { sql: "SELECT name, email FROM customers WHERE email = 'sarah@example.com' AND balance > 100000" };
+const ARGS = {
+  sql: "SELECT name, email FROM customers WHERE email = 'sarah@example.com' AND balance > 100000",
+};
 
 async function sample(tool: string, n: number): Promise<number[]> {
   const out: number[] = [];
@@ -62,7 +66,9 @@ async function compare(tool: string, rounds: number, perRound: number) {
   );
 }
 
-console.log(`node ${process.version}, in-memory transport, tools/call round trip (client + server both instrumented)`);
+console.log(
+  `node ${process.version}, in-memory transport, tools/call round trip (client + server both instrumented)`,
+);
 await compare('small', 20, 100);
 await compare('large', 10, 10);
 

@@ -14,34 +14,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Thresholds } from '../src/detection/thresholds.js';
 
-export interface RuleThresholds {
-  bulk_extraction: { default_bytes: number; per_tool_bytes: Record<string, number> };
-  call_frequency: { max_calls: number; window_seconds: number };
-  missing_caller: { sensitive_tools: string[] };
-  error_then_retry: { window_seconds: number };
-  session_exfiltration: { max_bytes: number; max_calls: number; window_seconds: number };
-  data_then_egress: {
-    data_tools: string[];
-    egress_tools: string[];
-    window_seconds: number;
-    min_data_bytes?: number;
-  };
-  latency: {
-    p95_seconds: number;
-    per_tool_p95_seconds: Record<string, number>;
-    hanging_seconds: number;
-    window_seconds: number;
-    min_calls?: number;
-    for_seconds?: number;
-  };
-  error_burst: { ratio: number; min_calls: number; window_seconds: number; for_seconds?: number };
-  alerting?: {
-    event_window_seconds?: number;
-    keep_firing_for_seconds?: number;
-    subquery_step_seconds?: number;
-  };
-}
+/** thresholds.json, as the generator reads it. */
+export type RuleThresholds = Thresholds;
 
 export interface GenerateOptions {
   /** Base URL of the Jaeger UI the trace_search annotation links to. */

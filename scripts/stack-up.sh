@@ -80,7 +80,7 @@ sed -e "s|@SCRAPE_INTERVAL@|$scrape|g" -e "s|@EVAL_INTERVAL@|$evaluate|g" \
     "$MCP_AUDIT_ROOT/scripts/prometheus.yml" >"$run/prometheus.yml"
 start prometheus "$prometheus" --config.file="$run/prometheus.yml" \
   --storage.tsdb.path="$run/prometheus-data" --web.listen-address="$prom_listen" \
-  --web.enable-lifecycle
+  --storage.tsdb.retention.time="${MCP_AUDIT_PROMETHEUS_RETENTION:-30d}" --web.enable-lifecycle
 wait_ready prometheus "http://$prom_listen/-/ready"
 
 cat <<INFO

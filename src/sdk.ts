@@ -3,7 +3,12 @@ import { OTLPTraceExporter as OTLPProtoTraceExporter } from '@opentelemetry/expo
 import { OTLPTraceExporter as OTLPJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as OTLPGrpcTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { startNodeSdk } from '@opentelemetry/sdk-node';
-import { BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace';
+import {
+  BatchSpanProcessor,
+  ConsoleSpanExporter,
+  SimpleSpanProcessor,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace';
 import { mkdirSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { AuditFileExporter } from './audit/file-exporter.js';
@@ -43,10 +48,18 @@ function stderrLogger(): DiagLogger {
   const write =
     (level: string) =>
     (message: string, ...args: unknown[]) => {
-      const extra = args.map((a) => (a instanceof Error ? a.message : typeof a === 'string' ? a : safeJson(a))).join(' ');
+      const extra = args
+        .map((a) => (a instanceof Error ? a.message : typeof a === 'string' ? a : safeJson(a)))
+        .join(' ');
       process.stderr.write(`${level} ${message}${extra ? ` ${extra}` : ''}\n`);
     };
-  return { error: write('error'), warn: write('warn'), info: write('info'), debug: write('debug'), verbose: write('verbose') };
+  return {
+    error: write('error'),
+    warn: write('warn'),
+    info: write('info'),
+    debug: write('debug'),
+    verbose: write('verbose'),
+  };
 }
 
 function safeJson(value: unknown): string {
@@ -63,7 +76,9 @@ function logLevel(env: NodeJS.ProcessEnv): DiagLogLevel {
 
 /** True when the standard OTel variables ask for an export pipeline. */
 export function otlpRequested(env: NodeJS.ProcessEnv): boolean {
-  return Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_TRACES_EXPORTER);
+  return Boolean(
+    env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_TRACES_EXPORTER,
+  );
 }
 
 /**
@@ -75,10 +90,11 @@ export function auditFilePath(env: NodeJS.ProcessEnv, exporting: boolean): strin
   const configured = env.MCP_AUDIT_FILE;
   if (configured === 'off' || configured === 'false' || configured === '0') return undefined;
   if (!configured && exporting) return undefined;
-  const service = (env.OTEL_SERVICE_NAME || basename(process.argv[1] ?? 'node').replace(/\.[cm]?[jt]s$/, '') || 'node').replace(
-    /[^A-Za-z0-9._-]/g,
-    '_',
-  );
+  const service = (
+    env.OTEL_SERVICE_NAME ||
+    basename(process.argv[1] ?? 'node').replace(/\.[cm]?[jt]s$/, '') ||
+    'node'
+  ).replace(/[^A-Za-z0-9._-]/g, '_');
   const template = configured || '.mcp-audit/{service}-{pid}.jsonl';
   return resolve(template.replaceAll('{pid}', String(process.pid)).replaceAll('{service}', service));
 }
@@ -94,7 +110,11 @@ function traceExporters(env: NodeJS.ProcessEnv, warnings: string[]): SpanProcess
     if (name === 'console') {
       processors.push(new SimpleSpanProcessor({ exporter: new ConsoleSpanExporter() }));
     } else if (name === 'otlp') {
-      const protocol = (env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL || env.OTEL_EXPORTER_OTLP_PROTOCOL || 'http/protobuf').toLowerCase();
+      const protocol = (
+        env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ||
+        env.OTEL_EXPORTER_OTLP_PROTOCOL ||
+        'http/protobuf'
+      ).toLowerCase();
       const exporter =
         protocol === 'grpc'
           ? new OTLPGrpcTraceExporter()
@@ -103,7 +123,9 @@ function traceExporters(env: NodeJS.ProcessEnv, warnings: string[]): SpanProcess
             : new OTLPProtoTraceExporter();
       processors.push(new BatchSpanProcessor({ exporter }));
     } else {
-      warnings.push(`mcp-audit: OTEL_TRACES_EXPORTER value "${name}" is not supported (otlp, console, none); ignored`);
+      warnings.push(
+        `mcp-audit: OTEL_TRACES_EXPORTER value "${name}" is not supported (otlp, console, none); ignored`,
+      );
     }
   }
   return processors;
@@ -120,7 +142,10 @@ interface SessionTally {
  * OTLP export when the standard OTel variables ask for it, and the hash-chained evidence log
  * (the embedded default, which needs no server) otherwise or when `MCP_AUDIT_FILE` is set.
  */
-export function startMcpAudit(options: StartOptions = {}, env: NodeJS.ProcessEnv = process.env): McpAuditHandle {
+export function startMcpAudit(
+  options: StartOptions = {},
+  env: NodeJS.ProcessEnv = process.env,
+): McpAuditHandle {
   const exporting = otlpRequested(env);
   const auditFile = auditFilePath(env, exporting);
   // Warnings wait for our logger: the SDK replaces any logger set before it starts.
@@ -167,7 +192,9 @@ export function startMcpAudit(options: StartOptions = {}, env: NodeJS.ProcessEnv
       stopped ??= sdk.shutdown().then(() => {
         if (options.printSummary === false || !auditFile || sessions.size === 0) return;
         const calls = [...sessions.values()].reduce((n, t) => n + t.calls, 0);
-        process.stderr.write(`mcp-audit: ${calls} tool calls in ${sessions.size} session(s) recorded to ${auditFile}\n`);
+        process.stderr.write(
+          `mcp-audit: ${calls} tool calls in ${sessions.size} session(s) recorded to ${auditFile}\n`,
+        );
       });
       return stopped;
     },

@@ -32,21 +32,22 @@ export interface SessionSummary {
   servers: string[];
 }
 
-type Call = Pick<
-  AuditRecord,
-  | 'session_id'
-  | 'caller_identity'
-  | 'tool_name'
-  | 'result_size_bytes'
-  | 'latency_ms'
-  | 'server_id'
-  | 'error'
-  | 'trace_id'
-  | 'span_id'
-  | 'parent_span_id'
-  | 'side'
-  | 'timestamp'
->;
+const CALL_FIELDS = [
+  'session_id',
+  'caller_identity',
+  'tool_name',
+  'result_size_bytes',
+  'latency_ms',
+  'server_id',
+  'error',
+  'trace_id',
+  'span_id',
+  'parent_span_id',
+  'side',
+  'timestamp',
+] as const satisfies ReadonlyArray<keyof AuditRecord>;
+
+type Call = Pick<AuditRecord, (typeof CALL_FIELDS)[number]>;
 
 export class SessionAggregator {
   // Only the fields the summary needs: memory stays proportional to calls, not to arguments.
@@ -54,34 +55,9 @@ export class SessionAggregator {
 
   add(record: AuditRecord): void {
     if (record.method !== TOOLS_CALL) return;
-    const {
-      session_id,
-      caller_identity,
-      tool_name,
-      result_size_bytes,
-      latency_ms,
-      server_id,
-      error,
-      trace_id,
-      span_id,
-      parent_span_id,
-      side,
-      timestamp,
-    } = record;
-    this.calls.push({
-      session_id,
-      caller_identity,
-      tool_name,
-      result_size_bytes,
-      latency_ms,
-      server_id,
-      error,
-      trace_id,
-      span_id,
-      parent_span_id,
-      side,
-      timestamp,
-    });
+    const call = {} as Record<keyof Call, unknown>;
+    for (const field of CALL_FIELDS) call[field] = record[field];
+    this.calls.push(call as Call);
   }
 
   /** Sessions ordered by their first call. */

@@ -62,14 +62,23 @@ function jsonTextCounts(text: string, out: string[]): void {
 export function summarizeResult(result: unknown): string | undefined {
   if (!isRecord(result)) return undefined;
   const parts: string[] = [];
-  const items = Array.isArray(result.content) ? result.content : Array.isArray(result.contents) ? result.contents : undefined;
+  const items = Array.isArray(result.content)
+    ? result.content
+    : Array.isArray(result.contents)
+      ? result.contents
+      : undefined;
   if (items) {
     const byType = new Map<string, number>();
     let textChars = 0;
     const rows: string[] = [];
     const structured = isRecord(result.structuredContent);
     for (const item of items) {
-      const type = isRecord(item) && typeof item.type === 'string' ? item.type : isRecord(item) && 'text' in item ? 'text' : 'item';
+      const type =
+        isRecord(item) && typeof item.type === 'string'
+          ? item.type
+          : isRecord(item) && 'text' in item
+            ? 'text'
+            : 'item';
       byType.set(type, (byType.get(type) ?? 0) + 1);
       if (isRecord(item) && typeof item.text === 'string') {
         textChars += item.text.length;
@@ -83,7 +92,9 @@ export function summarizeResult(result: unknown): string | undefined {
   if (isRecord(result.structuredContent)) {
     const rows: string[] = [];
     arrayCounts(result.structuredContent, rows);
-    parts.push(`structured: ${rows.length > 0 ? rows.join(', ') : `${Object.keys(result.structuredContent).length} keys`}`);
+    parts.push(
+      `structured: ${rows.length > 0 ? rows.join(', ') : `${Object.keys(result.structuredContent).length} keys`}`,
+    );
   }
   if (result.isError === true) parts.push('isError');
   return parts.length > 0 ? parts.join('; ') : undefined;

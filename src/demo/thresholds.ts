@@ -4,37 +4,13 @@
 // This is an offline approximation of the rules (exact windows over exact timestamps, where
 // Prometheus sees rates over scrape intervals); near a threshold the two can differ by a call.
 import type { AuditRecord } from '../audit/record.js';
-import thresholdsJson from '../../collector/rules/thresholds.json' with { type: 'json' };
+import type { Thresholds, ThresholdRule } from '../detection/thresholds.js';
 
-export interface Thresholds {
-  bulk_extraction: { default_bytes: number; per_tool_bytes: Record<string, number> };
-  call_frequency: { max_calls: number; window_seconds: number };
-  missing_caller: { sensitive_tools: string[] };
-  error_then_retry: { window_seconds: number };
-  session_exfiltration: { max_bytes: number; max_calls: number; window_seconds: number };
-  data_then_egress: {
-    data_tools: string[];
-    egress_tools: string[];
-    window_seconds: number;
-    /** Optional: a data call counts only when it returned at least this many bytes. */
-    min_data_bytes?: number;
-  };
-  latency: {
-    p95_seconds: number;
-    per_tool_p95_seconds: Record<string, number>;
-    hanging_seconds: number;
-    window_seconds: number;
-    /** Calls of the tool needed in the window before its p95 counts. @default 1 */
-    min_calls?: number;
-  };
-  error_burst: { ratio: number; min_calls: number; window_seconds: number };
-}
+export type { Thresholds, ThresholdRule };
+import thresholdsJson from '../../collector/rules/thresholds.json' with { type: 'json' };
 
 /** Keys the offline evaluation ignores (alert timing: `for`, keep-firing) are left out of the type. */
 export const DEFAULT_THRESHOLDS: Thresholds = thresholdsJson as Thresholds;
-
-/** Rule ids are the keys of thresholds.json. */
-export type ThresholdRule = keyof Thresholds;
 
 /** Display order: the seed's three rules first, then issue 5's. */
 export const RULE_ORDER: readonly ThresholdRule[] = [

@@ -73,7 +73,8 @@ export function requestAttributes(request: JsonRpcRequestLike, id: string | numb
 export function clientTransportAttributes(transport: TransportLike | undefined, attrs: Attributes): void {
   if (!transport) return;
   if (transport.sessionId) attrs[ATTR_MCP_SESSION_ID] = transport.sessionId;
-  if (typeof transport._protocolVersion === 'string') attrs[ATTR_MCP_PROTOCOL_VERSION] = transport._protocolVersion;
+  if (typeof transport._protocolVersion === 'string')
+    attrs[ATTR_MCP_PROTOCOL_VERSION] = transport._protocolVersion;
   const url = transport._url;
   if (url instanceof URL) {
     attrs[ATTR_NETWORK_TRANSPORT] = NETWORK_TRANSPORT_TCP;
@@ -162,8 +163,12 @@ export function classifyClientError(err: unknown, aborted: boolean): Outcome {
   if (code === CODE_CONNECTION_CLOSED) return { errorType: ERROR_TYPE_TRANSPORT, code, message };
   if (code !== undefined) return { errorType: String(code), code, message };
   const sdkCode = stringCode(err);
-  if (sdkCode !== undefined && SDK_STRING_CODES[sdkCode]) return { errorType: SDK_STRING_CODES[sdkCode], message };
-  if (message === 'Not connected' || (err instanceof Error && /ECONN|EPIPE|socket|fetch failed|closed/i.test(err.message))) {
+  if (sdkCode !== undefined && SDK_STRING_CODES[sdkCode])
+    return { errorType: SDK_STRING_CODES[sdkCode], message };
+  if (
+    message === 'Not connected' ||
+    (err instanceof Error && /ECONN|EPIPE|socket|fetch failed|closed/i.test(err.message))
+  ) {
     return { errorType: ERROR_TYPE_TRANSPORT, message };
   }
   return { errorType: ERROR_TYPE_OTHER, message };

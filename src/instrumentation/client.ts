@@ -19,7 +19,14 @@ import {
   CALLER_SOURCE_CONTEXT,
   ERROR_TYPE_POLICY_DENIED,
 } from './semconv.js';
-import type { ImplementationInfo, JsonRpcRequestLike, ProtocolLike, RequestFn, RequestOptionsLike, TransportLike } from './protocol-shape.js';
+import type {
+  ImplementationInfo,
+  JsonRpcRequestLike,
+  ProtocolLike,
+  RequestFn,
+  RequestOptionsLike,
+  TransportLike,
+} from './protocol-shape.js';
 
 /** JSON-RPC code of a refusal by mcp-audit's own policy (implementation-defined server error range). */
 export const POLICY_DENIED_CODE = -32010;
@@ -94,7 +101,9 @@ export function createRequestPatch(deps: ClientPatchDeps) {
       const active = call;
       if (denied) {
         const err = denied as Error & { code: number };
-        deps.recorder().finish(active, { errorType: ERROR_TYPE_POLICY_DENIED, code: err.code, message: err.message });
+        deps
+          .recorder()
+          .finish(active, { errorType: ERROR_TYPE_POLICY_DENIED, code: err.code, message: err.message });
         return Promise.reject(denied);
       }
       let pending: Promise<unknown>;
@@ -148,7 +157,11 @@ function startClientCall(self: ProtocolLike, req: JsonRpcRequestLike, deps: Clie
   if (learnt?.protocolVersion && attrs[ATTR_MCP_PROTOCOL_VERSION] === undefined) {
     attrs[ATTR_MCP_PROTOCOL_VERSION] = learnt.protocolVersion;
   }
-  implementationAttributes(attrs, self._serverVersion ?? learnt?.serverInfo ?? self._serverInfo, self._clientInfo ?? self._clientVersion);
+  implementationAttributes(
+    attrs,
+    self._serverVersion ?? learnt?.serverInfo ?? self._serverInfo,
+    self._clientInfo ?? self._clientVersion,
+  );
 
   const audit = getAuditContext();
   attrs[ATTR_GEN_AI_CONVERSATION_ID] = audit.sessionId ?? conversationIdFor(transport, self);
@@ -170,16 +183,24 @@ function startClientCall(self: ProtocolLike, req: JsonRpcRequestLike, deps: Clie
   };
   recorder.requestContent(req, call, attrs);
   const deniedTool =
-    req.method === 'tools/call' && target !== undefined && !audit.callerId && recorder.requireCaller.has(target)
+    req.method === 'tools/call' &&
+    target !== undefined &&
+    !audit.callerId &&
+    recorder.requireCaller.has(target)
       ? target
       : undefined;
-  call.span = deps.tracer().startSpan(spanName(req.method, target), { kind: SpanKind.CLIENT, attributes: attrs });
+  call.span = deps
+    .tracer()
+    .startSpan(spanName(req.method, target), { kind: SpanKind.CLIENT, attributes: attrs });
   return { call, ctx: trace.setSpan(context.active(), call.span), deniedTool };
 }
 
 function learnFromInitialize(self: ProtocolLike, call: Call, result: unknown): void {
   if (typeof result !== 'object' || result === null) return;
-  const { protocolVersion, serverInfo } = result as { protocolVersion?: unknown; serverInfo?: ImplementationInfo };
+  const { protocolVersion, serverInfo } = result as {
+    protocolVersion?: unknown;
+    serverInfo?: ImplementationInfo;
+  };
   const transport = self._transport;
   if (transport) {
     negotiated.set(transport, {

@@ -31,7 +31,9 @@ export function createHttpEntryPatch(isEnabled: () => boolean) {
       } catch {
         ctx = undefined;
       }
-      return ctx ? context.with(ctx, () => original.apply(this, [req, ...rest])) : original.apply(this, [req, ...rest]);
+      return ctx
+        ? context.with(ctx, () => original.apply(this, [req, ...rest]))
+        : original.apply(this, [req, ...rest]);
     };
 }
 

@@ -47,7 +47,8 @@ type HttpEntryModule = Record<string, { prototype?: Record<string, unknown> } | 
 function readVersion(baseDir: string | undefined): string | undefined {
   if (!baseDir) return undefined;
   try {
-    const version = (JSON.parse(readFileSync(join(baseDir, 'package.json'), 'utf8')) as { version?: unknown }).version;
+    const version = (JSON.parse(readFileSync(join(baseDir, 'package.json'), 'utf8')) as { version?: unknown })
+      .version;
     return typeof version === 'string' ? version : undefined;
   } catch {
     return undefined;
@@ -64,11 +65,11 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
   // `declare`: InstrumentationBase's constructor calls init(), enable() and
   // _updateMetricInstruments() before a subclass's field initializers run, and an emitted field
   // definition would reset what they set.
-  private declare _recorder: Recorder | undefined;
-  private declare _clientDuration: Histogram | undefined;
-  private declare _serverDuration: Histogram | undefined;
-  private declare _cjsHook: RequireHook | undefined;
-  private declare _v1CjsFiles: Map<string, InstrumentationModuleFile> | undefined;
+  declare private _recorder: Recorder | undefined;
+  declare private _clientDuration: Histogram | undefined;
+  declare private _serverDuration: Histogram | undefined;
+  declare private _cjsHook: RequireHook | undefined;
+  declare private _v1CjsFiles: Map<string, InstrumentationModuleFile> | undefined;
 
   constructor(config: McpInstrumentationConfig = {}) {
     super(PACKAGE_NAME, PACKAGE_VERSION, config);
@@ -114,7 +115,9 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
       if (!file) return exports;
       const version = readVersion(baseDir);
       if (version === undefined || !/^1\.(1[7-9]|[2-9]\d)\./.test(version)) {
-        this._diag.debug(`${SDK_V1} ${version ?? '(unknown version)'} is outside ${SDK_V1_RANGE.join(' ')}; not patched`);
+        this._diag.debug(
+          `${SDK_V1} ${version ?? '(unknown version)'} is outside ${SDK_V1_RANGE.join(' ')}; not patched`,
+        );
         return exports;
       }
       file.moduleExports = exports;
@@ -187,7 +190,11 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
     const [exportName, method] = HTTP_ENTRIES[file];
     const proto = exports?.[exportName]?.prototype;
     if (proto && typeof proto[method] === 'function' && !isWrapped(proto[method])) {
-      this._wrap(proto as Record<string, HttpEntryFn>, method, createHttpEntryPatch(() => this.isEnabled()));
+      this._wrap(
+        proto as Record<string, HttpEntryFn>,
+        method,
+        createHttpEntryPatch(() => this.isEnabled()),
+      );
     }
     return exports;
   }

@@ -64,7 +64,11 @@ export interface ProtocolLike {
 
 /** 1.x: `request(request, resultSchema, options)`; 2.x: `request(request, schemaOrOptions, options)`
  * and `_requestWithSchema(request, resultSchema, options)`. Only the request comes first in all. */
-export type RequestFn = (this: ProtocolLike, request: JsonRpcRequestLike, ...rest: unknown[]) => Promise<unknown>;
+export type RequestFn = (
+  this: ProtocolLike,
+  request: JsonRpcRequestLike,
+  ...rest: unknown[]
+) => Promise<unknown>;
 
 export type OnRequestFn = (this: ProtocolLike, request: JsonRpcRequestLike, extra?: RequestExtraLike) => void;
 

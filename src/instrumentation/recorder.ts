@@ -1,5 +1,17 @@
-import { SpanStatusCode, type Attributes, type DiagLogger, type Histogram, type Span } from '@opentelemetry/api';
-import { createRedactor, redactionOptionsFromEnv, type CaptureMode, type RedactionOptions, type Redactor } from '../audit/redact.js';
+import {
+  SpanStatusCode,
+  type Attributes,
+  type DiagLogger,
+  type Histogram,
+  type Span,
+} from '@opentelemetry/api';
+import {
+  createRedactor,
+  redactionOptionsFromEnv,
+  type CaptureMode,
+  type RedactionOptions,
+  type Redactor,
+} from '../audit/redact.js';
 import { resultSize, summarizeResult } from '../audit/summarize.js';
 import { CLIENT_FAULT_CODES, outcomeAttributes, type Outcome } from './attributes.js';
 import {
@@ -76,8 +88,11 @@ export class Recorder {
     const env = process.env;
     this.redactor = createRedactor(config.redaction ?? envRedaction(diag));
     this.argsMode =
-      config.captureArguments ?? modeFromEnv(env.MCP_AUDIT_CAPTURE_ARGUMENTS, 'MCP_AUDIT_CAPTURE_ARGUMENTS', diag) ?? 'redacted';
-    const genAiContent = env.OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT === 'true' ? 'redacted' : undefined;
+      config.captureArguments ??
+      modeFromEnv(env.MCP_AUDIT_CAPTURE_ARGUMENTS, 'MCP_AUDIT_CAPTURE_ARGUMENTS', diag) ??
+      'redacted';
+    const genAiContent =
+      env.OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT === 'true' ? 'redacted' : undefined;
     this.resultMode =
       config.captureResults ??
       modeFromEnv(env.MCP_AUDIT_CAPTURE_RESULTS, 'MCP_AUDIT_CAPTURE_RESULTS', diag) ??
@@ -92,15 +107,23 @@ export class Recorder {
   }
 
   private argumentsMode(tool: string | undefined): CaptureMode {
-    return (tool !== undefined && Object.hasOwn(this.tools, tool) && this.tools[tool]?.arguments) || this.argsMode;
+    return (
+      (tool !== undefined && Object.hasOwn(this.tools, tool) && this.tools[tool]?.arguments) || this.argsMode
+    );
   }
 
   private resultsMode(tool: string | undefined): CaptureMode {
-    return (tool !== undefined && Object.hasOwn(this.tools, tool) && this.tools[tool]?.result) || this.resultMode;
+    return (
+      (tool !== undefined && Object.hasOwn(this.tools, tool) && this.tools[tool]?.result) || this.resultMode
+    );
   }
 
   /** Redacted request content: tool arguments, prompt arguments, resource URI. */
-  requestContent(request: JsonRpcRequestLike, call: Pick<Call, 'tool' | 'redacted'>, attrs: Attributes): void {
+  requestContent(
+    request: JsonRpcRequestLike,
+    call: Pick<Call, 'tool' | 'redacted'>,
+    attrs: Attributes,
+  ): void {
     const params = request.params;
     if (!params) return;
     if (request.method === 'tools/call') {
@@ -136,8 +159,12 @@ export class Recorder {
       if (!outcome.errorType && call.method === 'tools/call' && isToolError(result)) {
         outcome = { errorType: ERROR_TYPE_TOOL_ERROR };
       }
-      attrs[ATTR_MCP_AUDIT_RESULT_SIZE] = outcome.errorType && outcome.errorType !== ERROR_TYPE_TOOL_ERROR ? 0 : resultSize(result);
-      if (result !== undefined && (call.method === 'tools/call' || call.method === 'resources/read' || call.method === 'prompts/get')) {
+      attrs[ATTR_MCP_AUDIT_RESULT_SIZE] =
+        outcome.errorType && outcome.errorType !== ERROR_TYPE_TOOL_ERROR ? 0 : resultSize(result);
+      if (
+        result !== undefined &&
+        (call.method === 'tools/call' || call.method === 'resources/read' || call.method === 'prompts/get')
+      ) {
         const summary = summarizeResult(result);
         if (summary) {
           const { text, count } = this.redactor.string(summary);
@@ -195,7 +222,9 @@ function envRedaction(diag: DiagLogger): RedactionOptions {
   try {
     return redactionOptionsFromEnv(process.env);
   } catch (err) {
-    diag.error(`mcp-audit: ${err instanceof Error ? err.message : String(err)}; using the built-in redaction defaults`);
+    diag.error(
+      `mcp-audit: ${err instanceof Error ? err.message : String(err)}; using the built-in redaction defaults`,
+    );
     return {};
   }
 }

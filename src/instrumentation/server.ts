@@ -1,4 +1,12 @@
-import { context, propagation, ROOT_CONTEXT, SpanKind, trace, type Attributes, type Tracer } from '@opentelemetry/api';
+import {
+  context,
+  propagation,
+  ROOT_CONTEXT,
+  SpanKind,
+  trace,
+  type Attributes,
+  type Tracer,
+} from '@opentelemetry/api';
 import {
   classifyErrorResponse,
   implementationAttributes,
@@ -81,7 +89,12 @@ function ensureSendWrapped(transport: TransportLike, deps: ServerPatchDeps): voi
   };
 }
 
-function onOutgoing(transport: TransportLike, message: JsonRpcResponseLike, sent: Promise<void>, deps: ServerPatchDeps): void {
+function onOutgoing(
+  transport: TransportLike,
+  message: JsonRpcResponseLike,
+  sent: Promise<void>,
+  deps: ServerPatchDeps,
+): void {
   if (typeof message !== 'object' || message === null || message.id === undefined) return;
   if (!('result' in message) && !('error' in message)) return;
   const pending = pendingByTransport.get(transport);
@@ -89,7 +102,9 @@ function onOutgoing(transport: TransportLike, message: JsonRpcResponseLike, sent
   if (!call) return;
   pending!.delete(message.id);
   const finish = () =>
-    message.error ? deps.recorder().finish(call, classifyErrorResponse(message.error)) : deps.recorder().finish(call, {}, message.result);
+    message.error
+      ? deps.recorder().finish(call, classifyErrorResponse(message.error))
+      : deps.recorder().finish(call, {}, message.result);
   Promise.resolve(sent).then(finish, finish);
 }
 
@@ -120,13 +135,19 @@ export function createOnRequestPatch(deps: ServerPatchDeps) {
     };
 }
 
-function startServerCall(self: ProtocolLike, request: JsonRpcRequestLike, extra: RequestExtraLike | undefined, deps: ServerPatchDeps) {
+function startServerCall(
+  self: ProtocolLike,
+  request: JsonRpcRequestLike,
+  extra: RequestExtraLike | undefined,
+  deps: ServerPatchDeps,
+) {
   const transport = self._transport;
   if (!transport || request.id === undefined) return undefined;
   const meta = request.params?._meta;
   // Against the root context: only what the request carries may parent the span (an in-process
   // transport would otherwise leak the client's active context into the server).
-  const parentCtx = meta && typeof meta === 'object' ? propagation.extract(ROOT_CONTEXT, meta, metaGetter) : ROOT_CONTEXT;
+  const parentCtx =
+    meta && typeof meta === 'object' ? propagation.extract(ROOT_CONTEXT, meta, metaGetter) : ROOT_CONTEXT;
   const fromInstrumentedClient = trace.getSpanContext(parentCtx) !== undefined;
   const baggage = propagation.getBaggage(parentCtx);
 
@@ -141,10 +162,13 @@ function startServerCall(self: ProtocolLike, request: JsonRpcRequestLike, extra:
     if (version) attrs[ATTR_MCP_PROTOCOL_VERSION] = version;
   }
   const clientInfo =
-    request.method === 'initialize' ? (request.params?.clientInfo as { name?: unknown; version?: unknown } | undefined) : undefined;
+    request.method === 'initialize'
+      ? (request.params?.clientInfo as { name?: unknown; version?: unknown } | undefined)
+      : undefined;
   implementationAttributes(attrs, self._serverInfo, clientInfo ?? self._clientVersion);
 
-  attrs[ATTR_GEN_AI_CONVERSATION_ID] = limited(baggage?.getEntry(BAGGAGE_SESSION_ID)?.value) ?? conversationIdFor(transport, self);
+  attrs[ATTR_GEN_AI_CONVERSATION_ID] =
+    limited(baggage?.getEntry(BAGGAGE_SESSION_ID)?.value) ?? conversationIdFor(transport, self);
   const authClient = limited(extra?.authInfo?.clientId);
   const propagatedCaller = limited(baggage?.getEntry(BAGGAGE_CALLER_ID)?.value);
   if (authClient) {
@@ -152,7 +176,8 @@ function startServerCall(self: ProtocolLike, request: JsonRpcRequestLike, extra:
     attrs[ATTR_ENDUSER_ID] = authClient;
     attrs[ATTR_MCP_AUDIT_CALLER_SOURCE] = CALLER_SOURCE_AUTH;
     const scopes = extra?.authInfo?.scopes;
-    if (Array.isArray(scopes)) attrs[ATTR_CALLER_SCOPES] = scopes.filter((s) => typeof s === 'string').slice(0, 32);
+    if (Array.isArray(scopes))
+      attrs[ATTR_CALLER_SCOPES] = scopes.filter((s) => typeof s === 'string').slice(0, 32);
     if (propagatedCaller) attrs[ATTR_CALLER_PROPAGATED] = propagatedCaller;
   } else if (propagatedCaller) {
     attrs[ATTR_ENDUSER_ID] = propagatedCaller;
@@ -173,11 +198,13 @@ function startServerCall(self: ProtocolLike, request: JsonRpcRequestLike, extra:
     done: false,
   };
   deps.recorder().requestContent(request, call, attrs);
-  call.span = deps.tracer().startSpan(
-    target ? `${request.method} ${target}` : request.method,
-    { kind: SpanKind.SERVER, attributes: attrs },
-    parentCtx,
-  );
+  call.span = deps
+    .tracer()
+    .startSpan(
+      target ? `${request.method} ${target}` : request.method,
+      { kind: SpanKind.SERVER, attributes: attrs },
+      parentCtx,
+    );
 
   ensureSendWrapped(transport, deps);
   let pending = pendingByTransport.get(transport);
@@ -190,7 +217,9 @@ function startServerCall(self: ProtocolLike, request: JsonRpcRequestLike, extra:
     if (!oldest.done) {
       const stale = pending.get(oldest.value)!;
       pending.delete(oldest.value);
-      deps.recorder().finish(stale, { errorType: '_OTHER', message: 'no response seen before the pending-span limit' });
+      deps
+        .recorder()
+        .finish(stale, { errorType: '_OTHER', message: 'no response seen before the pending-span limit' });
     }
   }
   pending.set(request.id, call);
@@ -198,7 +227,12 @@ function startServerCall(self: ProtocolLike, request: JsonRpcRequestLike, extra:
 }
 
 /** A cancelled request gets no response; its handler's abort signal tells us it ended. */
-function watchCancellation(self: ProtocolLike, request: JsonRpcRequestLike, call: Call, deps: ServerPatchDeps): void {
+function watchCancellation(
+  self: ProtocolLike,
+  request: JsonRpcRequestLike,
+  call: Call,
+  deps: ServerPatchDeps,
+): void {
   const controller = self._requestHandlerAbortControllers?.get(request.id);
   if (!controller) return;
   const transport = self._transport;

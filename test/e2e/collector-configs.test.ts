@@ -26,7 +26,8 @@ describe('otelcol-mcp validate', () => {
 
   it('rejects a config with an unknown component (the check can fail)', async () => {
     const { otelcol } = await locateBinaries();
-    const bad = 'yaml:receivers: {nope: {}}\nexporters: {debug: {}}\nservice: {pipelines: {traces: {receivers: [nope], exporters: [debug]}}}';
+    const bad =
+      'yaml:receivers: {nope: {}}\nexporters: {debug: {}}\nservice: {pipelines: {traces: {receivers: [nope], exporters: [debug]}}}';
     await assert.rejects(run(otelcol, ['validate', '--config', bad], { cwd: REPO_ROOT }));
   });
 });

@@ -217,7 +217,7 @@ test('a healthy deployment passes the checklist: exit 0, every check named in th
     byId(j, 'errors_recorded').evidence,
     /1\/1 \(100%\) failed tools\/call spans carry error\.type/,
   );
-  assert.match(byId(j, 'retention').evidence, /default 15d.*≥ application retention 7d/);
+  assert.match(byId(j, 'retention').evidence, /retention\.time=30d ≥ application retention 7d/);
   assert.match(byId(j, 'retention').evidence, /in memory/);
 
   // The text form: one ✓ line per check and the verdict; no argument value or caller id printed.

@@ -8,7 +8,17 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { freePorts, jaegerTraces, promQuery, readAuditFile, startStack, waitFor, type JaegerSpan, type JaegerTrace, type Stack } from '../support/stack.js';
+import {
+  freePorts,
+  jaegerTraces,
+  promQuery,
+  readAuditFile,
+  startStack,
+  waitFor,
+  type JaegerSpan,
+  type JaegerTrace,
+  type Stack,
+} from '../support/stack.js';
 import { FIXTURES, REGISTER_ESM, ROOT, killAll, runNode, startNode } from '../support/proc.js';
 
 const SESSION = 'a3f8c';
@@ -36,9 +46,13 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'mcp-audit-pipeline-'));
   evidence = join(dir, 'evidence.jsonl');
   const [sinkPort] = await freePorts(1);
-  sink = spawn(process.execPath, [`${ROOT}bin/mcp-audit.cjs`, 'sink', '--listen', `127.0.0.1:${sinkPort}`, '--file', evidence], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  sink = spawn(
+    process.execPath,
+    [`${ROOT}bin/mcp-audit.cjs`, 'sink', '--listen', `127.0.0.1:${sinkPort}`, '--file', evidence],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   await new Promise<void>((resolve, reject) => {
     sink.stdout!.once('data', () => resolve());
     sink.once('exit', (code) => reject(new Error(`sink exited with ${code}`)));
@@ -47,14 +61,27 @@ before(async () => {
 
   // stdio: the seed's session (2,400 rows with emails and SSNs, a thrown tool error, a call outside the context).
   const stdio = await runNode(
-    ['--import', REGISTER_ESM, `${FIXTURES}stdio-agent.mjs`, `${FIXTURES}stdio-server.mjs`, '--import', REGISTER_ESM],
+    [
+      '--import',
+      REGISTER_ESM,
+      `${FIXTURES}stdio-agent.mjs`,
+      `${FIXTURES}stdio-server.mjs`,
+      '--import',
+      REGISTER_ESM,
+    ],
     { ...otlp('finance-agent'), SERVER_SERVICE_NAME: 'db-server' },
   );
   assert.equal(stdio.code, 0, stdio.stderr);
 
   // Streamable HTTP with bearer auth.
-  const { child, firstLine } = await startNode(['--import', REGISTER_ESM, `${FIXTURES}http-server.mjs`], otlp('http-server'));
-  const http = await runNode(['--import', REGISTER_ESM, `${FIXTURES}http-agent.mjs`, `http://127.0.0.1:${firstLine.trim()}/mcp`], otlp('http-agent'));
+  const { child, firstLine } = await startNode(
+    ['--import', REGISTER_ESM, `${FIXTURES}http-server.mjs`],
+    otlp('http-server'),
+  );
+  const http = await runNode(
+    ['--import', REGISTER_ESM, `${FIXTURES}http-agent.mjs`, `http://127.0.0.1:${firstLine.trim()}/mcp`],
+    otlp('http-agent'),
+  );
   assert.equal(http.code, 0, http.stderr);
   httpSessionId = (JSON.parse(http.stdout) as { sessionId: string }).sessionId;
   child.kill('SIGTERM');
@@ -72,7 +99,9 @@ describe('instrumented processes through the real collector', () => {
   before(async () => {
     traces = await waitFor(
       async () => {
-        const found = await jaegerTraces(stack.jaegerUrl, 'finance-agent', { 'gen_ai.conversation.id': SESSION });
+        const found = await jaegerTraces(stack.jaegerUrl, 'finance-agent', {
+          'gen_ai.conversation.id': SESSION,
+        });
         const spans = found.flatMap((t) => t.spans);
         return spans.filter((s) => s.operationName.startsWith('tools/call')).length >= 4 ? found : undefined;
       },
@@ -82,9 +111,14 @@ describe('instrumented processes through the real collector', () => {
 
   it('Jaeger: the session’s client and server spans, parented across the pipe', () => {
     const spans = traces.flatMap((t) => t.spans);
-    const process = (s: JaegerSpan) => traces.find((t) => t.traceID === s.traceID)!.processes[s.processID]!.serviceName;
-    const client = spans.find((s) => s.operationName === 'tools/call db_query' && tag(s, 'span.kind') === 'client')!;
-    const server = spans.find((s) => s.operationName === 'tools/call db_query' && tag(s, 'span.kind') === 'server')!;
+    const process = (s: JaegerSpan) =>
+      traces.find((t) => t.traceID === s.traceID)!.processes[s.processID]!.serviceName;
+    const client = spans.find(
+      (s) => s.operationName === 'tools/call db_query' && tag(s, 'span.kind') === 'client',
+    )!;
+    const server = spans.find(
+      (s) => s.operationName === 'tools/call db_query' && tag(s, 'span.kind') === 'server',
+    )!;
     assert.ok(client && server, 'both sides in Jaeger');
     assert.equal(process(client), 'finance-agent');
     assert.equal(process(server), 'db-server');
@@ -94,28 +128,43 @@ describe('instrumented processes through the real collector', () => {
     assert.equal(tag(client, 'enduser.id'), 'user:sarah');
     assert.equal(tag(client, 'mcp_audit.turn.id'), 'turn-003');
     assert.equal(tag(client, 'mcp_audit.server.name'), 'mcp-db-prod-01');
-    assert.match(String(tag(client, 'mcp_audit.result.summary')), /^content: 1 text \(\d+ chars\); structured: 2400 rows$/);
+    assert.match(
+      String(tag(client, 'mcp_audit.result.summary')),
+      /^content: 1 text \(\d+ chars\); structured: 2400 rows$/,
+    );
     assert.equal(
       tag(client, 'gen_ai.tool.call.arguments'),
       '{"sql":"SELECT name, email, ssn FROM customers WHERE balance > 100000","database":"production"}',
     );
     assert.equal(tag(server, 'mcp_audit.caller.source'), 'propagated');
-    const explode = spans.find((s) => s.operationName === 'tools/call explode' && tag(s, 'span.kind') === 'client')!;
+    const explode = spans.find(
+      (s) => s.operationName === 'tools/call explode' && tag(s, 'span.kind') === 'client',
+    )!;
     assert.equal(tag(explode, 'error.type'), 'tool_error');
     assert.equal(tag(explode, 'error'), true);
   });
 
   it('Prometheus: the session’s calls, result bytes and errors, each call counted once', async () => {
-    const spans = traces.flatMap((t) => t.spans).filter((s) => s.operationName.startsWith('tools/call') && tag(s, 'span.kind') === 'client');
+    const spans = traces
+      .flatMap((t) => t.spans)
+      .filter((s) => s.operationName.startsWith('tools/call') && tag(s, 'span.kind') === 'client');
     const bytes = spans.reduce((n, s) => n + Number(tag(s, 'mcp_audit.result.size')), 0);
-    const value = async (expr: string) => Number((await promQuery(stack.prometheusUrl!, expr))[0]?.value[1] ?? NaN);
-    await waitFor(async () => ((await value(`sum(mcp_audit_tool_calls_total{session_id="${SESSION}"})`)) === 2 ? true : undefined), {
-      timeoutMs: 30000,
-      intervalMs: 500,
-    });
+    const value = async (expr: string) =>
+      Number((await promQuery(stack.prometheusUrl!, expr))[0]?.value[1] ?? NaN);
+    await waitFor(
+      async () =>
+        (await value(`sum(mcp_audit_tool_calls_total{session_id="${SESSION}"})`)) === 2 ? true : undefined,
+      {
+        timeoutMs: 30000,
+        intervalMs: 500,
+      },
+    );
     assert.equal(await value(`sum(mcp_audit_result_bytes_total{session_id="${SESSION}"})`), bytes);
     assert.equal(await value(`sum(mcp_audit_tool_errors_total{session_id="${SESSION}"})`), 1);
-    const series = await promQuery(stack.prometheusUrl!, `mcp_audit_tool_calls_total{session_id="${SESSION}"}`);
+    const series = await promQuery(
+      stack.prometheusUrl!,
+      `mcp_audit_tool_calls_total{session_id="${SESSION}"}`,
+    );
     const labels = series.map((s) => {
       const { session_id, tool, caller, server, error_type, service_name } = s.metric;
       return { session_id, tool, caller, server, error_type, service_name };
@@ -123,15 +172,35 @@ describe('instrumented processes through the real collector', () => {
     assert.deepEqual(
       labels.sort((a, b) => a.tool!.localeCompare(b.tool!)),
       [
-        { session_id: SESSION, tool: 'db_query', caller: 'user:sarah', server: 'mcp-db-prod-01', error_type: 'none', service_name: 'finance-agent' },
-        { session_id: SESSION, tool: 'explode', caller: 'user:sarah', server: 'mcp-db-prod-01', error_type: 'tool_error', service_name: 'finance-agent' },
+        {
+          session_id: SESSION,
+          tool: 'db_query',
+          caller: 'user:sarah',
+          server: 'mcp-db-prod-01',
+          error_type: 'none',
+          service_name: 'finance-agent',
+        },
+        {
+          session_id: SESSION,
+          tool: 'explode',
+          caller: 'user:sarah',
+          server: 'mcp-db-prod-01',
+          error_type: 'tool_error',
+          service_name: 'finance-agent',
+        },
       ],
     );
     // The HTTP session: the server's authenticated identity is on its span, the metric counts the client's call once.
-    await waitFor(async () => ((await value(`sum(mcp_audit_tool_calls_total{session_id="${httpSessionId}"})`)) === 1 ? true : undefined), {
-      timeoutMs: 30000,
-      intervalMs: 500,
-    });
+    await waitFor(
+      async () =>
+        (await value(`sum(mcp_audit_tool_calls_total{session_id="${httpSessionId}"})`)) === 1
+          ? true
+          : undefined,
+      {
+        timeoutMs: 30000,
+        intervalMs: 500,
+      },
+    );
   });
 
   it('the collector’s audit file holds every span exactly once, with no row data', async () => {
@@ -139,14 +208,22 @@ describe('instrumented processes through the real collector', () => {
     const counts = await waitFor(
       () => {
         const seen = new Map<string, number>();
-        for (const line of readAuditFile(stack.auditFilePath) as Array<{ resourceSpans?: Array<{ scopeSpans?: Array<{ spans?: Array<{ spanId: string }> }> }> }>) {
-          for (const rs of line.resourceSpans ?? []) for (const ss of rs.scopeSpans ?? []) for (const s of ss.spans ?? []) seen.set(s.spanId, (seen.get(s.spanId) ?? 0) + 1);
+        for (const line of readAuditFile(stack.auditFilePath) as Array<{
+          resourceSpans?: Array<{ scopeSpans?: Array<{ spans?: Array<{ spanId: string }> }> }>;
+        }>) {
+          for (const rs of line.resourceSpans ?? [])
+            for (const ss of rs.scopeSpans ?? [])
+              for (const s of ss.spans ?? []) seen.set(s.spanId, (seen.get(s.spanId) ?? 0) + 1);
         }
         return [...jaegerIds].every((id) => seen.has(id)) ? seen : undefined;
       },
       { timeoutMs: 30000, intervalMs: 500 },
     );
-    assert.deepEqual([...counts.values()].filter((n) => n !== 1), [], 'no span written twice');
+    assert.deepEqual(
+      [...counts.values()].filter((n) => n !== 1),
+      [],
+      'no span written twice',
+    );
     const text = readFileSync(stack.auditFilePath, 'utf8');
     assert.doesNotMatch(text, /customer\d+@example\.com|412-55-\d{4}|tok_live_reporting_5f2a9c/);
   });
@@ -156,7 +233,10 @@ describe('instrumented processes through the real collector', () => {
       () => {
         let lines: Array<Record<string, unknown>> = [];
         try {
-          lines = readFileSync(evidence, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+          lines = readFileSync(evidence, 'utf8')
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => JSON.parse(l) as Record<string, unknown>);
         } catch {
           return undefined;
         }
@@ -165,11 +245,16 @@ describe('instrumented processes through the real collector', () => {
       },
       { timeoutMs: 30000, intervalMs: 500 },
     );
-    const query = records.find((r) => r.session_id === SESSION && r.tool_name === 'db_query' && r.side === 'client')!;
+    const query = records.find(
+      (r) => r.session_id === SESSION && r.tool_name === 'db_query' && r.side === 'client',
+    )!;
     assert.equal(query.caller_identity, 'user:sarah');
     assert.equal(query.server_id, 'mcp-db-prod-01');
     assert.equal(query.llm_turn_id, 'turn-003');
-    assert.deepEqual(query.tool_parameters, { sql: 'SELECT name, email, ssn FROM customers WHERE balance > 100000', database: 'production' });
+    assert.deepEqual(query.tool_parameters, {
+      sql: 'SELECT name, email, ssn FROM customers WHERE balance > 100000',
+      database: 'production',
+    });
     assert.equal(query.error, null);
     const verify = await runNode([`${ROOT}bin/mcp-audit.cjs`, 'verify', evidence]);
     assert.equal(verify.code, 0, verify.stdout + verify.stderr);

@@ -69,8 +69,9 @@ describe('instrumented Client ↔ McpServer over InMemoryTransport', () => {
   beforeEach(() => harness.reset());
 
   it('records a tools/call on both sides with the whole attribute map', async () => {
-    const result = await withAuditContext({ callerId: 'user:sarah', sessionId: 'a3f8c', turnId: 'turn-003' }, () =>
-      conn.client.callTool({ name: 'echo', arguments: { text: 'hello' } }),
+    const result = await withAuditContext(
+      { callerId: 'user:sarah', sessionId: 'a3f8c', turnId: 'turn-003' },
+      () => conn.client.callTool({ name: 'echo', arguments: { text: 'hello' } }),
     );
     assert.deepEqual(result, { content: [{ type: 'text', text: 'hello' }] });
     const spans = await harness.waitForSpans(2);
@@ -144,7 +145,12 @@ describe('instrumented Client ↔ McpServer over InMemoryTransport', () => {
   });
 
   it('records a JSON-RPC error: client status ERROR, server -32601 recorded without ERROR status', async () => {
-    await assert.rejects(conn.client.request({ method: 'nope/method', params: {} } as never, (await import('@modelcontextprotocol/sdk/types.js')).EmptyResultSchema));
+    await assert.rejects(
+      conn.client.request(
+        { method: 'nope/method', params: {} } as never,
+        (await import('@modelcontextprotocol/sdk/types.js')).EmptyResultSchema,
+      ),
+    );
     const spans = await harness.waitForSpans(2);
     const [client] = byKind(spans, SpanKind.CLIENT);
     const [server] = byKind(spans, SpanKind.SERVER);
@@ -157,7 +163,10 @@ describe('instrumented Client ↔ McpServer over InMemoryTransport', () => {
   });
 
   it('records a timeout on the client and a cancellation on the server', async () => {
-    await assert.rejects(conn.client.callTool({ name: 'slow', arguments: {} }, undefined, { timeout: 50 }), /timed out/i);
+    await assert.rejects(
+      conn.client.callTool({ name: 'slow', arguments: {} }, undefined, { timeout: 50 }),
+      /timed out/i,
+    );
     const spans = await harness.waitForSpans(2, 2000);
     const [client] = byKind(spans, SpanKind.CLIENT);
     const [server] = byKind(spans, SpanKind.SERVER);
@@ -167,7 +176,9 @@ describe('instrumented Client ↔ McpServer over InMemoryTransport', () => {
 
   it('records an abort by the caller as cancelled', async () => {
     const controller = new AbortController();
-    const pending = conn.client.callTool({ name: 'slow', arguments: {} }, undefined, { signal: controller.signal });
+    const pending = conn.client.callTool({ name: 'slow', arguments: {} }, undefined, {
+      signal: controller.signal,
+    });
     setTimeout(() => controller.abort('user gave up'), 20);
     await assert.rejects(pending);
     const spans = await harness.waitForSpans(2, 2000);
@@ -175,11 +186,14 @@ describe('instrumented Client ↔ McpServer over InMemoryTransport', () => {
   });
 
   it('refuses a sensitive tool without caller identity, as a policy_denied span, before it reaches the server', async () => {
-    await assert.rejects(conn.client.callTool({ name: 'db_query', arguments: { sql: 'SELECT 1' } }), (err: Error & { code?: number }) => {
-      assert.equal(err.code, -32010);
-      assert.match(err.message, /requires a caller identity/);
-      return true;
-    });
+    await assert.rejects(
+      conn.client.callTool({ name: 'db_query', arguments: { sql: 'SELECT 1' } }),
+      (err: Error & { code?: number }) => {
+        assert.equal(err.code, -32010);
+        assert.match(err.message, /requires a caller identity/);
+        return true;
+      },
+    );
     const spans = await harness.waitForSpans(1);
     assert.equal(spans.length, 1, 'the server never saw the call');
     assert.equal(spans[0]!.attributes['error.type'], 'policy_denied');
@@ -192,7 +206,10 @@ describe('instrumented Client ↔ McpServer over InMemoryTransport', () => {
     );
     const spans = await harness.waitForSpans(2);
     for (const span of spans) {
-      assert.equal(span.attributes['mcp_audit.result.summary'], 'content: 1 text (2 chars); structured: 2 rows');
+      assert.equal(
+        span.attributes['mcp_audit.result.summary'],
+        'content: 1 text (2 chars); structured: 2 rows',
+      );
       assert.equal(span.attributes['error.type'], undefined);
     }
   });
@@ -217,14 +234,23 @@ describe('instrumented Client ↔ McpServer over InMemoryTransport', () => {
     assert.equal(client.descriptor.unit, 's');
     const point = client.dataPoints.find((p) => p.attributes['gen_ai.tool.name'] === 'echo');
     assert.ok(point);
-    assert.deepEqual(Object.keys(point.attributes).sort(), ['gen_ai.tool.name', 'mcp.method.name', 'mcp.protocol.version']);
-    assert.deepEqual((point.value as { buckets: { boundaries: number[] } }).buckets.boundaries, [
-      0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60, 120, 300,
+    assert.deepEqual(Object.keys(point.attributes).sort(), [
+      'gen_ai.tool.name',
+      'mcp.method.name',
+      'mcp.protocol.version',
     ]);
+    assert.deepEqual(
+      (point.value as { buckets: { boundaries: number[] } }).buckets.boundaries,
+      [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60, 120, 300],
+    );
   });
 
   it('does not mutate the caller’s params when injecting _meta', async () => {
-    const params = { name: 'echo', arguments: { text: 'same' }, _meta: { progressToken: undefined as never } };
+    const params = {
+      name: 'echo',
+      arguments: { text: 'same' },
+      _meta: { progressToken: undefined as never },
+    };
     delete (params._meta as Record<string, unknown>).progressToken;
     const snapshot = JSON.stringify(params);
     await conn.client.callTool(params);

@@ -4,7 +4,15 @@
 import { strict as assert } from 'node:assert';
 import { after, before, describe, it } from 'node:test';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver.js';
-import { FIXTURES, REGISTER_CJS, REGISTER_ESM, killAll, otlpEnv, runNode, startNode } from '../support/proc.js';
+import {
+  FIXTURES,
+  REGISTER_CJS,
+  REGISTER_ESM,
+  killAll,
+  otlpEnv,
+  runNode,
+  startNode,
+} from '../support/proc.js';
 
 const CLIENT = 3;
 const SERVER = 2;
@@ -27,7 +35,14 @@ describe('stdio: ESM agent and server in separate processes', () => {
   before(async () => {
     receiver = await startOtlpReceiver();
     const run = await runNode(
-      ['--import', REGISTER_ESM, `${FIXTURES}stdio-agent.mjs`, `${FIXTURES}stdio-server.mjs`, '--import', REGISTER_ESM],
+      [
+        '--import',
+        REGISTER_ESM,
+        `${FIXTURES}stdio-agent.mjs`,
+        `${FIXTURES}stdio-server.mjs`,
+        '--import',
+        REGISTER_ESM,
+      ],
       { ...otlpEnv(receiver.url, 'finance-agent'), SERVER_SERVICE_NAME: 'db-server' },
     );
     assert.equal(run.code, 0, run.stderr);
@@ -40,7 +55,9 @@ describe('stdio: ESM agent and server in separate processes', () => {
   });
 
   it('returns exactly what the uninstrumented app returns', async () => {
-    const plain = await runNode([`${FIXTURES}stdio-agent.mjs`, `${FIXTURES}stdio-server.mjs`], { MCP_AUDIT_FILE: 'off' });
+    const plain = await runNode([`${FIXTURES}stdio-agent.mjs`, `${FIXTURES}stdio-server.mjs`], {
+      MCP_AUDIT_FILE: 'off',
+    });
     assert.equal(plain.code, 0, plain.stderr);
     assert.equal(stdout, plain.stdout);
     assert.deepEqual(JSON.parse(stdout), { rows: 2400, explode: true, echo: 'no context here' });
@@ -58,7 +75,10 @@ describe('stdio: ESM agent and server in separate processes', () => {
 
   it('records the seed incident as an audit record on the client span', () => {
     const client = tool(spans, 'db_query', CLIENT)!;
-    const result = { content: [{ type: 'text', text: JSON.stringify({ rows: rows(), row_count: 2400 }) }], structuredContent: { rows: rows(), row_count: 2400 } };
+    const result = {
+      content: [{ type: 'text', text: JSON.stringify({ rows: rows(), row_count: 2400 }) }],
+      structuredContent: { rows: rows(), row_count: 2400 },
+    };
     const { ['jsonrpc.request.id']: id, ['mcp.protocol.version']: version, ...rest } = client.attributes;
     assert.match(String(id), /^\d+$/);
     assert.match(String(version), /^\d{4}-\d{2}-\d{2}$/);
@@ -78,7 +98,8 @@ describe('stdio: ESM agent and server in separate processes', () => {
       'gen_ai.tool.call.arguments':
         '{"sql":"SELECT name, email, ssn FROM customers WHERE balance > 100000","database":"production"}',
       'mcp_audit.result.size': Buffer.byteLength(JSON.stringify(result)),
-      'mcp_audit.result.summary': 'content: 1 text (' + result.content[0]!.text.length + ' chars); structured: 2400 rows',
+      'mcp_audit.result.summary':
+        'content: 1 text (' + result.content[0]!.text.length + ' chars); structured: 2400 rows',
       'mcp_audit.redacted.count': 0,
     });
   });
@@ -116,7 +137,11 @@ describe('stdio: ESM agent and server in separate processes', () => {
   });
 
   it('exports the semconv duration histograms', async () => {
-    await receiver.waitForSpans(() => receiver.metricNames.has('mcp.client.operation.duration') && receiver.metricNames.has('mcp.server.operation.duration'));
+    await receiver.waitForSpans(
+      () =>
+        receiver.metricNames.has('mcp.client.operation.duration') &&
+        receiver.metricNames.has('mcp.server.operation.duration'),
+    );
   });
 });
 
@@ -125,12 +150,21 @@ describe('stdio: CommonJS agent through --require', () => {
     const receiver = await startOtlpReceiver();
     try {
       const run = await runNode(
-        ['--require', REGISTER_CJS, `${FIXTURES}stdio-agent.cjs`, `${FIXTURES}stdio-server.mjs`, '--import', REGISTER_ESM],
+        [
+          '--require',
+          REGISTER_CJS,
+          `${FIXTURES}stdio-agent.cjs`,
+          `${FIXTURES}stdio-server.mjs`,
+          '--import',
+          REGISTER_ESM,
+        ],
         { ...otlpEnv(receiver.url, 'cjs-agent'), SERVER_SERVICE_NAME: 'db-server' },
       );
       assert.equal(run.code, 0, run.stderr);
       assert.deepEqual(JSON.parse(run.stdout), { echo: 'from cjs' });
-      const spans = await receiver.waitForSpans((s) => s.filter((x) => x.name === 'tools/call echo').length >= 2);
+      const spans = await receiver.waitForSpans(
+        (s) => s.filter((x) => x.name === 'tools/call echo').length >= 2,
+      );
       const echo = spans.filter((s) => s.name === 'tools/call echo');
       assert.equal(echo.length, 2, 'exactly one span per side: each SDK copy patched once');
       const client = echo.find((s) => s.kind === CLIENT)!;
@@ -150,12 +184,20 @@ describe('Streamable HTTP on loopback with bearer auth', () => {
   it('takes enduser.id from authInfo on the server, keeps the propagated one apart, and never the token', async () => {
     const receiver = await startOtlpReceiver();
     try {
-      const { child, firstLine } = await startNode(['--import', REGISTER_ESM, `${FIXTURES}http-server.mjs`], otlpEnv(receiver.url, 'http-server'));
+      const { child, firstLine } = await startNode(
+        ['--import', REGISTER_ESM, `${FIXTURES}http-server.mjs`],
+        otlpEnv(receiver.url, 'http-server'),
+      );
       const url = `http://127.0.0.1:${firstLine.trim()}/mcp`;
-      const run = await runNode(['--import', REGISTER_ESM, `${FIXTURES}http-agent.mjs`, url], otlpEnv(receiver.url, 'http-agent'));
+      const run = await runNode(
+        ['--import', REGISTER_ESM, `${FIXTURES}http-agent.mjs`, url],
+        otlpEnv(receiver.url, 'http-agent'),
+      );
       assert.equal(run.code, 0, run.stderr);
       const { sessionId } = JSON.parse(run.stdout) as { sessionId: string };
-      const spans = await receiver.waitForSpans((s) => s.filter((x) => x.name === 'tools/call db_query').length >= 2);
+      const spans = await receiver.waitForSpans(
+        (s) => s.filter((x) => x.name === 'tools/call db_query').length >= 2,
+      );
       child.kill('SIGTERM');
       const client = tool(spans, 'db_query', CLIENT)!;
       const server = tool(spans, 'db_query', SERVER)!;
@@ -174,7 +216,11 @@ describe('Streamable HTTP on loopback with bearer auth', () => {
       assert.equal(server.attributes['mcp_audit.caller.source'], 'auth');
       assert.equal(server.attributes['mcp_audit.caller.propagated'], 'user:mallory');
       assert.deepEqual(server.attributes['mcp_audit.caller.scopes'], ['db:read']);
-      assert.equal(server.attributes['gen_ai.conversation.id'], sessionId, 'no session in context: the MCP session id');
+      assert.equal(
+        server.attributes['gen_ai.conversation.id'],
+        sessionId,
+        'no session in context: the MCP session id',
+      );
       assert.doesNotMatch(receiver.raw.join('\n'), /tok_live_reporting_5f2a9c/);
     } finally {
       killAll();

@@ -17,7 +17,9 @@ const { McpServer, ResourceTemplate } = await import('@modelcontextprotocol/sdk/
 const { InMemoryTransport } = await import('@modelcontextprotocol/sdk/inMemory.js');
 const z = await import('zod');
 
-const corpus = JSON.parse(readFileSync(new URL('../fixtures/secrets-corpus.json', import.meta.url), 'utf8')) as {
+const corpus = JSON.parse(
+  readFileSync(new URL('../fixtures/secrets-corpus.json', import.meta.url), 'utf8'),
+) as {
   secrets: Array<{ class: string; value: string }>;
 };
 
@@ -28,8 +30,15 @@ function buildServer() {
   server.registerTool('mirror', { inputSchema: { payload: z.any(), __result: z.any() } }, async (args) => {
     const result = args.__result;
     return {
-      content: [{ type: 'text', text: typeof args.payload === 'string' ? args.payload : JSON.stringify(args.payload) ?? '' }],
-      ...(result && typeof result === 'object' && !Array.isArray(result) ? { structuredContent: result } : {}),
+      content: [
+        {
+          type: 'text',
+          text: typeof args.payload === 'string' ? args.payload : (JSON.stringify(args.payload) ?? ''),
+        },
+      ],
+      ...(result && typeof result === 'object' && !Array.isArray(result)
+        ? { structuredContent: result }
+        : {}),
     };
   });
   server.registerTool('fail_with', { inputSchema: { message: z.string() } }, async ({ message }) => {
@@ -77,7 +86,14 @@ describe('instrumented calls are indistinguishable from uninstrumented ones', ()
     const value = fc.oneof(
       fc.jsonValue(),
       fc.constantFrom(...corpus.secrets.map((s) => s.value)),
-      fc.anything({ withBigInt: true, withTypedArray: true, withMap: true, withSet: true, withDate: true, withNullPrototype: true }),
+      fc.anything({
+        withBigInt: true,
+        withTypedArray: true,
+        withMap: true,
+        withSet: true,
+        withDate: true,
+        withNullPrototype: true,
+      }),
     );
     await fc.assert(
       fc.asyncProperty(value, value, async (payload, result) => {
@@ -95,7 +111,9 @@ describe('instrumented calls are indistinguishable from uninstrumented ones', ()
 });
 
 function exported(spans: ReadableSpan[]): string {
-  return JSON.stringify(spans.map((s) => ({ name: s.name, attributes: s.attributes, status: s.status, events: s.events })));
+  return JSON.stringify(
+    spans.map((s) => ({ name: s.name, attributes: s.attributes, status: s.status, events: s.events })),
+  );
 }
 
 describe('no corpus secret reaches an exported span', () => {
@@ -107,7 +125,11 @@ describe('no corpus secret reaches an exported span', () => {
         await client.callTool({
           name: 'mirror',
           arguments: {
-            payload: { note: `customer wrote: ${secret} (see ticket)`, nested: [{ value: secret }], sql: `SELECT * FROM t WHERE v = '${secret}'` },
+            payload: {
+              note: `customer wrote: ${secret} (see ticket)`,
+              nested: [{ value: secret }],
+              sql: `SELECT * FROM t WHERE v = '${secret}'`,
+            },
             __result: { rows: [{ field: secret }], echo: `result ${secret}` },
           },
         });

@@ -29,7 +29,9 @@ describe('@modelcontextprotocol/sdk 1.17 (oldest supported 1.x)', () => {
     );
     assert.equal(run.code, 0, run.stderr);
     assert.deepEqual(JSON.parse(run.stdout), { echo: 'old but audited' });
-    const spans = await receiver.waitForSpans((s) => s.filter((x) => x.name === 'tools/call echo').length >= 2);
+    const spans = await receiver.waitForSpans(
+      (s) => s.filter((x) => x.name === 'tools/call echo').length >= 2,
+    );
     const echo = spans.filter((s) => s.name === 'tools/call echo');
     t.diagnostic(`services: ${echo.map((s) => s.service).join(', ')}`);
     assert.equal(echo.length, 2);
@@ -48,7 +50,14 @@ describe('@modelcontextprotocol/client and /server 2.x', () => {
   it('audits a 2.x client and server, one span per side, linked across the pipe', async () => {
     receiver ??= await startOtlpReceiver();
     const run = await runNode(
-      ['--import', REGISTER_ESM, `${FIXTURES}v2-agent.mjs`, `${FIXTURES}v2-server.mjs`, '--import', REGISTER_ESM],
+      [
+        '--import',
+        REGISTER_ESM,
+        `${FIXTURES}v2-agent.mjs`,
+        `${FIXTURES}v2-server.mjs`,
+        '--import',
+        REGISTER_ESM,
+      ],
       otlpEnv(receiver.url, 'v2-agent'),
     );
     assert.equal(run.code, 0, run.stderr);

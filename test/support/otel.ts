@@ -5,8 +5,18 @@
 import { context, propagation, trace, metrics } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
-import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
-import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
+import {
+  AggregationTemporality,
+  InMemoryMetricExporter,
+  MeterProvider,
+  MetricReader,
+} from '@opentelemetry/sdk-metrics';
+import {
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+  TracerProvider,
+  type ReadableSpan,
+} from '@opentelemetry/sdk-trace';
 import { register } from 'node:module';
 import { McpInstrumentation } from '../../src/instrumentation/instrumentation.js';
 import type { McpInstrumentationConfig } from '../../src/instrumentation/types.js';
@@ -41,7 +51,9 @@ export function setupHarness(config: McpInstrumentationConfig = {}): Harness {
   const spans = new InMemorySpanExporter();
   const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter: spans })] });
   trace.setGlobalTracerProvider(provider);
-  const metricReader = new TestMetricReader({ aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE });
+  const metricReader = new TestMetricReader({
+    aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE,
+  });
   const meterProvider = new MeterProvider({ readers: [metricReader] });
   metrics.setGlobalMeterProvider(meterProvider);
   const instrumentation = new McpInstrumentation(config);

@@ -99,7 +99,9 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
       const deadline = Date.now() + timeoutMs;
       while (!predicate(spans)) {
         if (Date.now() > deadline) {
-          throw new Error(`timed out waiting for spans; have: ${spans.map((s) => `${s.service}:${s.name}`).join(', ')}`);
+          throw new Error(
+            `timed out waiting for spans; have: ${spans.map((s) => `${s.service}:${s.name}`).join(', ')}`,
+          );
         }
         await new Promise((r) => setTimeout(r, 50));
       }

@@ -19,7 +19,11 @@ const live = new Set<ChildProcess>();
 /** Runs a node script to completion (bounded by timeoutMs, then killed). */
 export function runNode(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 30000): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     live.add(child);
     let stdout = '';
     let stderr = '';
@@ -36,9 +40,16 @@ export function runNode(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs =
 }
 
 /** Starts a long-running node script; resolves with the child and its first stdout line. */
-export function startNode(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; firstLine: string }> {
+export function startNode(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ child: ChildProcess; firstLine: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, args, {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     live.add(child);
     child.on('exit', () => live.delete(child));
     let buf = '';

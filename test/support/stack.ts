@@ -496,6 +496,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           `--config.file=${configPath}`,
           `--storage.tsdb.path=${join(dir, 'prometheus-data')}`,
           `--web.listen-address=${host}:${prom}`,
+          '--storage.tsdb.retention.time=30d',
           '--web.enable-lifecycle',
         ],
         { ...process.env },
