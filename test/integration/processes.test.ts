@@ -25,6 +25,19 @@ function rows() {
   }));
 }
 
+/** What both sides of the seed's db_query call record alike. */
+const SEED_CALL = {
+  'mcp.method.name': 'tools/call',
+  'gen_ai.operation.name': 'execute_tool',
+  'gen_ai.tool.name': 'db_query',
+  'network.transport': 'pipe',
+  'mcp_audit.server.name': 'mcp-db-prod-01',
+  'mcp_audit.server.version': '2.0.0',
+  'mcp_audit.client.name': 'finance-agent',
+  'mcp_audit.client.version': '0.3.0',
+  'gen_ai.conversation.id': 'a3f8c',
+};
+
 const tool = (spans: ReceivedSpan[], name: string, kind: number) =>
   spans.find((s) => s.name === `tools/call ${name}` && s.kind === kind);
 
@@ -83,15 +96,7 @@ describe('stdio: ESM agent and server in separate processes', () => {
     assert.match(String(id), /^\d+$/);
     assert.match(String(version), /^\d{4}-\d{2}-\d{2}$/);
     assert.deepEqual(rest, {
-      'mcp.method.name': 'tools/call',
-      'gen_ai.operation.name': 'execute_tool',
-      'gen_ai.tool.name': 'db_query',
-      'network.transport': 'pipe',
-      'mcp_audit.server.name': 'mcp-db-prod-01',
-      'mcp_audit.server.version': '2.0.0',
-      'mcp_audit.client.name': 'finance-agent',
-      'mcp_audit.client.version': '0.3.0',
-      'gen_ai.conversation.id': 'a3f8c',
+      ...SEED_CALL,
       'enduser.id': 'user:sarah',
       'mcp_audit.caller.source': 'context',
       'mcp_audit.turn.id': 'turn-003',
@@ -104,14 +109,22 @@ describe('stdio: ESM agent and server in separate processes', () => {
     });
   });
 
-  it('records the propagated identity on the server span, marked as propagated', () => {
+  it('records the server span with the whole attribute map, the identity marked as propagated', () => {
+    const client = tool(spans, 'db_query', CLIENT)!;
     const server = tool(spans, 'db_query', SERVER)!;
-    assert.equal(server.attributes['enduser.id'], 'user:sarah');
-    assert.equal(server.attributes['mcp_audit.caller.source'], 'propagated');
-    assert.equal(server.attributes['gen_ai.conversation.id'], 'a3f8c');
-    assert.equal(server.attributes['mcp_audit.turn.id'], 'turn-003');
-    assert.equal(server.attributes['mcp_audit.client.instrumented'], true);
-    assert.equal(server.attributes['network.transport'], 'pipe');
+    assert.deepEqual(server.attributes, {
+      ...SEED_CALL,
+      'jsonrpc.request.id': client.attributes['jsonrpc.request.id'],
+      'mcp.protocol.version': client.attributes['mcp.protocol.version'],
+      'enduser.id': 'user:sarah',
+      'mcp_audit.caller.source': 'propagated',
+      'mcp_audit.turn.id': 'turn-003',
+      'mcp_audit.client.instrumented': true,
+      'gen_ai.tool.call.arguments': client.attributes['gen_ai.tool.call.arguments'],
+      'mcp_audit.result.size': client.attributes['mcp_audit.result.size'],
+      'mcp_audit.result.summary': client.attributes['mcp_audit.result.summary'],
+      'mcp_audit.redacted.count': 0,
+    });
   });
 
   it('records a thrown tool error as tool_error on both sides', () => {
