@@ -5,6 +5,8 @@
 import type { Builder, Dataquery } from '@grafana/grafana-foundation-sdk/cog';
 import type { DataSourceRef } from '@grafana/grafana-foundation-sdk/common';
 import {
+  DashboardLinkBuilder,
+  DashboardLinkType,
   DatasourceVariableBuilder,
   QueryVariableBuilder,
   VariableRefresh,
@@ -142,6 +144,16 @@ export class JaegerSearchBuilder implements Builder<Dataquery> {
   build(): JaegerSearchQuery {
     return this.internal;
   }
+}
+
+/** The dashboard-header menu listing every MCP dashboard (by tag), keeping the time range. */
+export function mcpDashboardsMenu(): DashboardLinkBuilder {
+  return new DashboardLinkBuilder('MCP dashboards')
+    .type(DashboardLinkType.Dashboards)
+    .tags(['mcp-audit'])
+    .asDropdown(true)
+    .includeVars(false)
+    .keepTime(true);
 }
 
 /** Data link to another MCP dashboard, carrying the datasource and the time range. */

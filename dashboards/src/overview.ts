@@ -3,8 +3,6 @@
 import {
   DashboardBuilder,
   DashboardCursorSync,
-  DashboardLinkBuilder,
-  DashboardLinkType,
   type Dashboard,
 } from '@grafana/grafana-foundation-sdk/dashboard';
 import {
@@ -16,6 +14,7 @@ import {
   prometheusVariable,
   sessionLink,
   toolLink,
+  mcpDashboardsMenu,
 } from './common.js';
 import { Ids, alarmingStat, row, stat, table, timeseries } from './panels.js';
 
@@ -44,14 +43,7 @@ export function overview(): Dashboard {
         .includeAll(true)
         .allValue('.*'),
     )
-    .link(
-      new DashboardLinkBuilder('MCP dashboards')
-        .type(DashboardLinkType.Dashboards)
-        .tags(['mcp-audit'])
-        .asDropdown(true)
-        .includeVars(false)
-        .keepTime(true),
-    )
+    .link(mcpDashboardsMenu())
     .withPanel(
       stat(
         ids,

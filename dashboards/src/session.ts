@@ -3,8 +3,6 @@
 import {
   DashboardBuilder,
   DashboardCursorSync,
-  DashboardLinkBuilder,
-  DashboardLinkType,
   type Dashboard,
 } from '@grafana/grafana-foundation-sdk/dashboard';
 import { PanelBuilder as TableBuilder } from '@grafana/grafana-foundation-sdk/table';
@@ -19,6 +17,7 @@ import {
   prom,
   prometheusVariable,
   toolLink,
+  mcpDashboardsMenu,
 } from './common.js';
 import { Ids, alarmingStat, row, stat, table, timeseries } from './panels.js';
 
@@ -53,14 +52,7 @@ export function session(): Dashboard {
         'The OpenTelemetry service.name whose spans Jaeger searches for this session (Jaeger search needs one).',
       ),
     )
-    .link(
-      new DashboardLinkBuilder('MCP dashboards')
-        .type(DashboardLinkType.Dashboards)
-        .tags(['mcp-audit'])
-        .asDropdown(true)
-        .includeVars(false)
-        .keepTime(true),
-    )
+    .link(mcpDashboardsMenu())
     .withPanel(
       stat(
         ids,

@@ -3,8 +3,6 @@
 import {
   DashboardBuilder,
   DashboardCursorSync,
-  DashboardLinkBuilder,
-  DashboardLinkType,
   type Dashboard,
 } from '@grafana/grafana-foundation-sdk/dashboard';
 import {
@@ -15,6 +13,7 @@ import {
   prom,
   prometheusVariable,
   sessionLink,
+  mcpDashboardsMenu,
 } from './common.js';
 import { Ids, alarmingStat, row, stat, table, timeseries } from './panels.js';
 
@@ -41,14 +40,7 @@ export function tool(): Dashboard {
         .includeAll(true)
         .allValue('.*'),
     )
-    .link(
-      new DashboardLinkBuilder('MCP dashboards')
-        .type(DashboardLinkType.Dashboards)
-        .tags(['mcp-audit'])
-        .asDropdown(true)
-        .includeVars(false)
-        .keepTime(true),
-    )
+    .link(mcpDashboardsMenu())
     .withPanel(
       stat(
         ids,

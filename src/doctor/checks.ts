@@ -5,6 +5,7 @@
 
 import type { AlertRule, JaegerData, PrometheusData, Settled, ToolCallSpan } from './sources.js';
 import { isMap } from './sources.js';
+import { MCP_ALERT_NAMES } from '../detection/alerts.js';
 
 export interface Check {
   id: string;
@@ -36,17 +37,7 @@ export const REQUIRED_ALERTS = {
   latency: 'McpLatencySpike',
 } as const;
 /** Every alert collector/rules defines; the rest are reported as extras. */
-export const MCP_ALERTS = [
-  'McpBulkExtraction',
-  'McpCallFrequencySpike',
-  'McpSensitiveToolWithoutCaller',
-  'McpErrorThenRetry',
-  'McpSessionExfiltration',
-  'McpDataThenEgress',
-  'McpLatencySpike',
-  'McpHangingCall',
-  'McpErrorBurst',
-];
+export const MCP_ALERTS: readonly string[] = MCP_ALERT_NAMES;
 
 /** The checklist in the seed's order. */
 export function runChecks(o: Observations): Check[] {

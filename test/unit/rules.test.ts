@@ -17,22 +17,13 @@ import {
   loadThresholds,
   type RuleThresholds,
 } from '../../scripts/generate-rules.js';
+import { MCP_ALERT_NAMES } from '../../src/detection/alerts.js';
 
 const RULES_DIR = join(ROOT, 'collector/rules');
 const TESTS_DIR = join(RULES_DIR, 'tests');
 const PROMTOOL = process.env.PROMTOOL ?? 'promtool';
 
-const ALERTS = [
-  'McpBulkExtraction',
-  'McpCallFrequencySpike',
-  'McpSensitiveToolWithoutCaller',
-  'McpErrorThenRetry',
-  'McpSessionExfiltration',
-  'McpDataThenEgress',
-  'McpLatencySpike',
-  'McpHangingCall',
-  'McpErrorBurst',
-];
+const ALERTS: readonly string[] = MCP_ALERT_NAMES;
 
 function promtool(args: string[]): { status: number | null; output: string } {
   const r = spawnSync(PROMTOOL, args, { cwd: RULES_DIR, encoding: 'utf8' });
