@@ -14,6 +14,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DURATION_BOUNDS, METRICS, RESULT_SIZE_BOUNDS } from '../src/detection/metrics.js';
 import type { Thresholds } from '../src/detection/thresholds.js';
 
 /** thresholds.json, as the generator reads it. */
@@ -31,19 +32,7 @@ export const DEFAULT_OPTIONS: GenerateOptions = {
   runbookBase: 'docs/alerts.md',
 };
 
-/** The metric contract (DESIGN.md section 6): what the collector exports to Prometheus. */
-export const METRICS = {
-  calls: 'mcp_audit_tool_calls_total',
-  errors: 'mcp_audit_tool_errors_total',
-  resultBytes: 'mcp_audit_result_bytes_total',
-  resultSize: 'mcp_audit_result_size_bytes',
-  duration: 'mcp_audit_tool_call_duration_seconds',
-} as const;
-/** Bucket bounds of the two histograms, as configured in the collector. */
-export const RESULT_SIZE_BOUNDS = [1024, 10240, 102400, 1048576, 5242880, 52428800] as const;
-export const DURATION_BOUNDS = [
-  0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300,
-] as const;
+export { METRICS, RESULT_SIZE_BOUNDS, DURATION_BOUNDS };
 
 /** Span attributes the Jaeger links search by (src/instrumentation/semconv.ts). */
 const TAG_SESSION = 'gen_ai.conversation.id';

@@ -14,15 +14,9 @@ import {
   type DynamicConfigValue,
 } from '@grafana/grafana-foundation-sdk/dashboard';
 import { DataqueryBuilder, PromQueryFormat } from '@grafana/grafana-foundation-sdk/prometheus';
+import { METRICS, METRIC_LABELS } from '../../src/detection/metrics.js';
 
-/** Metric names exactly as Prometheus sees them (the contract the collector produces). */
-export const METRICS = {
-  calls: 'mcp_audit_tool_calls_total',
-  errors: 'mcp_audit_tool_errors_total',
-  resultBytes: 'mcp_audit_result_bytes_total',
-  resultSize: 'mcp_audit_result_size_bytes',
-  duration: 'mcp_audit_tool_call_duration_seconds',
-} as const;
+export { METRICS };
 
 /** Every series name a dashboard may read: the counters, the histogram series, and ALERTS. */
 export const CONTRACT_SERIES: readonly string[] = [
@@ -37,12 +31,7 @@ export const CONTRACT_SERIES: readonly string[] = [
 /** Labels of the contract metrics (missing values are the literal `none`), plus the
  * Prometheus-side ones a query may group by. */
 export const CONTRACT_LABELS: readonly string[] = [
-  'session_id',
-  'tool',
-  'caller',
-  'server',
-  'error_type',
-  'service_name',
+  ...METRIC_LABELS,
   'job',
   'instance',
   'le',
