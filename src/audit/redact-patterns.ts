@@ -293,7 +293,12 @@ const BUILTINS: Record<BuiltinClassName, Omit<Detector, 'name' | 'builtin'>> = {
       '(?<![A-Za-z0-9]|[0-9][.,])(?:[0-9]{13,19}|[0-9]{4}([ -])[0-9]{4}\\1[0-9]{4}\\1[0-9]{4}(?:\\1[0-9]{3})?|[0-9]{4}([ -])[0-9]{6}\\2[0-9]{4,5})(?![A-Za-z0-9]|[.,][0-9])',
     ),
     hint: (_s, d) => d,
-    accept: (m) => (cardValid(m[0]) ? [m.index, m.index + m[0].length] : undefined),
+    accept: (m) => {
+      if (cardValid(m[0])) return [m.index, m.index + m[0].length];
+      // `4111 1111 1111 1111 479`: the optional fifth group may be a number that follows the card.
+      const four = m[1] === undefined ? undefined : m[0].slice(0, 19);
+      return four !== undefined && m[0].length > 19 && cardValid(four) ? [m.index, m.index + 19] : undefined;
+    },
   },
   // In text an SSN needs its separators (bare 9-digit runs are ids and ZIP+4s); a scalar that is
   // nothing but nine digits with a valid structure is treated as an SSN (see `whole`).
@@ -492,7 +497,14 @@ export function scanText(text: string, detectors: readonly Detector[], opts: Sca
         continue;
       }
       const range = d.accept ? d.accept(m, work, r) : ([m.index, m.index + m[0].length] as const);
-      if (range && range[1] > range[0] && NOT_FILL.test(work.slice(range[0], range[1]))) {
+      if (range === undefined) {
+        // A rejected candidate (bad checksum, wrong shape) must not hide a valid one that starts
+        // inside it: `AA00 DE89 3704 …` or `1234 4111 1111 1111 1111`. Every detector admits only
+        // token starts, so resuming one character on costs O(candidate length) per token.
+        r.lastIndex = m.index + 1;
+        continue;
+      }
+      if (range[1] > range[0] && NOT_FILL.test(work.slice(range[0], range[1]))) {
         found.push({ start: range[0], end: range[1], label: d.name });
       }
     }

@@ -6,7 +6,7 @@
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import fc from 'fast-check';
+import fc from '../support/property.js';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { setupHarness } from '../support/otel.js';
 import { withAuditContext } from '../../src/audit/context.js';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import fc from 'fast-check';
+import fc from '../support/property.js';
 import { createRedactor, type CaptureMode } from '../../src/audit/redact.js';
 import {
   builtinDetectors,
