@@ -4,7 +4,7 @@
 // Also the redaction engine alone on typical and large arguments.
 import { performance } from 'node:perf_hooks';
 import { setupHarness } from '../test/support/otel.js';
-import { createRedactor } from '../src/audit/redact.js';
+import { createRedactor } from '../src/redaction/redact.js';
 
 const harness = setupHarness();
 const { Client } = await import('@modelcontextprotocol/sdk/client/index.js');

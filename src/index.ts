@@ -1,14 +1,14 @@
 export { McpInstrumentation } from './instrumentation/instrumentation.js';
 export type { McpInstrumentationConfig, ToolCaptureConfig, CaptureMode } from './instrumentation/types.js';
 export { POLICY_DENIED_CODE } from './instrumentation/client.js';
-export { withAuditContext, getAuditContext, setAuditContext, type AuditContext } from './audit/context.js';
+export { withAuditContext, getAuditContext, setAuditContext, type AuditContext } from './instrumentation/audit-context.js';
 export {
   createRedactor,
   redactionOptionsFromEnv,
   type Redactor,
   type RedactionOptions,
-} from './audit/redact.js';
+} from './redaction/redact.js';
 export { startMcpAudit, type StartOptions, type McpAuditHandle } from './sdk.js';
-export { AuditFileExporter, type AuditFileExporterOptions } from './audit/file-exporter.js';
-export { toAuditRecord, type AuditRecord } from './audit/record.js';
-export * as semconv from './instrumentation/semconv.js';
+export { AuditFileExporter, type AuditFileExporterOptions } from './evidence/file-exporter.js';
+export { toAuditRecord, type AuditRecord } from './evidence/record.js';
+export * as semconv from './semconv.js';

@@ -11,8 +11,8 @@ import {
 } from '@opentelemetry/sdk-trace';
 import { mkdirSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import { AuditFileExporter } from './audit/file-exporter.js';
-import type { AuditRecord } from './audit/record.js';
+import { AuditFileExporter } from './evidence/file-exporter.js';
+import type { AuditRecord } from './evidence/record.js';
 import { McpInstrumentation } from './instrumentation/instrumentation.js';
 import type { McpInstrumentationConfig } from './instrumentation/types.js';
 

@@ -3,8 +3,8 @@
 
 import { readFile } from 'node:fs/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { ENV_HMAC_KEY } from '../audit/file-exporter.js';
-import { parseByteSize } from '../audit/log-files.js';
+import { ENV_HMAC_KEY } from '../evidence/file-exporter.js';
+import { parseByteSize } from '../evidence/log-files.js';
 import { UsageError } from './command.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;

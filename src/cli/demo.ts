@@ -9,7 +9,7 @@ import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { verifyLog } from '../audit/verify.js';
+import { verifyLog } from '../evidence/verify.js';
 import { formatDemoTable, logFiles, readRecords, sessionRows } from '../demo/evidence.js';
 import { agentEntry, packageRoot, registerEntry } from '../demo/paths.js';
 import { DEMO_SCENARIOS, SCENARIO_NAMES, isScenarioName } from '../demo/scenarios.js';

@@ -1,8 +1,8 @@
 // `mcp-audit report FILE...`: per-session aggregation (seed Control 4) as a table or JSON.
 // It reads records; it does not vouch for them — run `mcp-audit verify` for that.
 
-import { assertReadableFile, orderLogFiles } from '../audit/log-files.js';
-import { formatSessionTable, reportFiles } from '../audit/report.js';
+import { assertReadableFile, orderLogFiles } from '../evidence/log-files.js';
+import { formatSessionTable, reportFiles } from '../evidence/report.js';
 import { parse } from './args.js';
 import { EXIT_OK, UsageError, type Command } from './command.js';
 

@@ -1,8 +1,8 @@
 // `mcp-audit sink`: runs the OTLP/HTTP receiver that writes the evidence log until SIGTERM/SIGINT,
 // then finishes in-flight requests, fsyncs and exits 0.
 
-import { ENV_FILE, ENV_FILE_MAX_BYTES } from '../audit/file-exporter.js';
-import { startSink, DEFAULT_MAX_BODY_BYTES, TRACES_PATH } from '../sink/otlp-http-receiver.js';
+import { ENV_FILE, ENV_FILE_MAX_BYTES } from '../evidence/file-exporter.js';
+import { startSink, DEFAULT_MAX_BODY_BYTES, TRACES_PATH } from '../evidence/sink.js';
 import { parse, parseByteCount, resolveKey } from './args.js';
 import { EXIT_FAILED, EXIT_OK, UsageError, type Command } from './command.js';
 

@@ -1,8 +1,8 @@
 // `mcp-audit verify FILE...`: re-computes the hash chain across rotated files and names the first
 // bad line. Exit 0 intact, 1 tampered, 2 usage error (bad flag, missing file).
 
-import { orderLogFiles, assertReadableFile } from '../audit/log-files.js';
-import { verifyLog, type VerifyResult } from '../audit/verify.js';
+import { orderLogFiles, assertReadableFile } from '../evidence/log-files.js';
+import { verifyLog, type VerifyResult } from '../evidence/verify.js';
 import { parse, resolveKey } from './args.js';
 import { EXIT_FAILED, EXIT_OK, UsageError, type Command } from './command.js';
 

@@ -1,9 +1,9 @@
 // Reads the demo's evidence log back: every audit record of every segment, in chain order, plus
-// the per-session summary (src/audit/report.ts) and the thresholds each session crossed.
-import { isControl, type ChainBody } from '../audit/hash-chain.js';
-import { listSegments, readLines, segmentPath } from '../audit/log-files.js';
-import type { AuditRecord } from '../audit/record.js';
-import { SessionAggregator, formatBytes, type SessionSummary } from '../audit/report.js';
+// the per-session summary (src/evidence/report.ts) and the thresholds each session crossed.
+import { isControl, type ChainBody } from '../evidence/hash-chain.js';
+import { listSegments, readLines, segmentPath } from '../evidence/log-files.js';
+import type { AuditRecord } from '../evidence/record.js';
+import { SessionAggregator, formatBytes, type SessionSummary } from '../evidence/report.js';
 import { NO_SESSION, RULE_ORDER, evaluateThresholds, type Crossing, type Thresholds } from './thresholds.js';
 
 export async function logFiles(base: string): Promise<string[]> {

@@ -3,7 +3,7 @@
 // an async function over connected MCP clients, so the demo, the integration tests and the
 // end-to-end alert replays all run exactly the same calls.
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { withAuditContext, type AuditContext } from '../audit/context.js';
+import { withAuditContext, type AuditContext } from '../instrumentation/audit-context.js';
 
 export type ServerName = 'db' | 'messaging' | 'files';
 export type DemoClients = Record<ServerName, Client>;

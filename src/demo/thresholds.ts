@@ -3,7 +3,7 @@
 // Pure: records in, crossings out, so the demo table and the unit tests agree with each other.
 // This is an offline approximation of the rules (exact windows over exact timestamps, where
 // Prometheus sees rates over scrape intervals); near a threshold the two can differ by a call.
-import type { AuditRecord } from '../audit/record.js';
+import type { AuditRecord } from '../evidence/record.js';
 import type { Thresholds, ThresholdRule } from '../detection/thresholds.js';
 
 export type { Thresholds, ThresholdRule };

@@ -23,7 +23,7 @@ import {
   GEN_AI_OPERATION_EXECUTE_TOOL,
   NETWORK_TRANSPORT_PIPE,
   NETWORK_TRANSPORT_TCP,
-} from './semconv.js';
+} from '../semconv.js';
 import type { ImplementationInfo, JsonRpcRequestLike, TransportLike } from './protocol-shape.js';
 
 // JSON-RPC codes the SDK uses for its own failures (ErrorCode in types.ts).

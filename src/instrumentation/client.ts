@@ -1,6 +1,6 @@
 import { context, propagation, SpanKind, trace, type Attributes, type Tracer } from '@opentelemetry/api';
 import { randomUUID } from 'node:crypto';
-import { getAuditContext } from '../audit/context.js';
+import { getAuditContext } from './audit-context.js';
 import {
   classifyClientError,
   clientTransportAttributes,
@@ -18,7 +18,7 @@ import {
   ATTR_MCP_PROTOCOL_VERSION,
   CALLER_SOURCE_CONTEXT,
   ERROR_TYPE_POLICY_DENIED,
-} from './semconv.js';
+} from '../semconv.js';
 import type {
   ImplementationInfo,
   JsonRpcRequestLike,

@@ -1,6 +1,6 @@
 import { context, createContextKey, type Context } from '@opentelemetry/api';
 import type { Attributes } from '@opentelemetry/api';
-import { ATTR_CLIENT_ADDRESS, ATTR_CLIENT_PORT } from './semconv.js';
+import { ATTR_CLIENT_ADDRESS, ATTR_CLIENT_PORT } from '../semconv.js';
 
 // The SDK hands request handlers the HTTP headers but not the peer's socket. The Node HTTP entry
 // points of the server transports see the socket; they put its address on the context, which the

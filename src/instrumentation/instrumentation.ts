@@ -18,7 +18,7 @@ import {
   MCP_OPERATION_DURATION_BUCKETS,
   METRIC_MCP_CLIENT_OPERATION_DURATION,
   METRIC_MCP_SERVER_OPERATION_DURATION,
-} from './semconv.js';
+} from '../semconv.js';
 import type { McpInstrumentationConfig } from './types.js';
 import { PACKAGE_NAME, PACKAGE_VERSION } from '../version.js';
 

@@ -11,8 +11,8 @@ import {
   type CaptureMode,
   type RedactionOptions,
   type Redactor,
-} from '../audit/redact.js';
-import { resultSize, summarizeResult } from '../audit/summarize.js';
+} from '../redaction/redact.js';
+import { resultSize, summarizeResult } from './summarize.js';
 import { CLIENT_FAULT_CODES, outcomeAttributes, type Outcome } from './attributes.js';
 import {
   ATTR_ERROR_TYPE,
@@ -29,7 +29,7 @@ import {
   ATTR_NETWORK_TRANSPORT,
   ATTR_RPC_RESPONSE_STATUS_CODE,
   ERROR_TYPE_TOOL_ERROR,
-} from './semconv.js';
+} from '../semconv.js';
 import type { JsonRpcRequestLike } from './protocol-shape.js';
 import type { McpInstrumentationConfig } from './types.js';
 

@@ -30,7 +30,7 @@ import {
   CALLER_SOURCE_AUTH,
   CALLER_SOURCE_PROPAGATED,
   ERROR_TYPE_CANCELLED,
-} from './semconv.js';
+} from '../semconv.js';
 import type {
   JsonRpcRequestLike,
   JsonRpcResponseLike,

@@ -1,5 +1,5 @@
 import type { InstrumentationConfig } from '@opentelemetry/instrumentation';
-import type { CaptureMode, RedactionOptions } from '../audit/redact.js';
+import type { CaptureMode, RedactionOptions } from '../redaction/redact.js';
 
 export type { CaptureMode };
 

@@ -6,7 +6,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { setupHarness, type Harness } from '../support/otel.js';
-import { withAuditContext } from '../../src/audit/context.js';
+import { withAuditContext } from '../../src/instrumentation/audit-context.js';
 
 const harness: Harness = setupHarness({ requireCallerFor: ['db_query'] });
 const { Client } = await import('@modelcontextprotocol/sdk/client/index.js');

@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import fc from '../support/property.js';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { setupHarness } from '../support/otel.js';
-import { withAuditContext } from '../../src/audit/context.js';
+import { withAuditContext } from '../../src/instrumentation/audit-context.js';
 
 const harness = setupHarness({ captureResults: 'redacted' });
 const { Client } = await import('@modelcontextprotocol/sdk/client/index.js');

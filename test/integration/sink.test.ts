@@ -12,14 +12,14 @@ import { randomBytes } from 'node:crypto';
 import { SpanKind } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
-import { verifyLog } from '../../src/audit/verify.js';
+import { verifyLog } from '../../src/evidence/verify.js';
 import {
   ATTR_GEN_AI_CONVERSATION_ID,
   ATTR_GEN_AI_TOOL_CALL_ARGUMENTS,
   ATTR_GEN_AI_TOOL_NAME,
   ATTR_MCP_AUDIT_RESULT_SIZE,
   ATTR_MCP_METHOD_NAME,
-} from '../../src/instrumentation/semconv.js';
+} from '../../src/semconv.js';
 
 const repo = join(import.meta.dirname, '..', '..');
 const root = mkdtempSync(join(tmpdir(), 'mcp-audit-sink-'));

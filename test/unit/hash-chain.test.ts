@@ -27,12 +27,12 @@ import {
   computeHash,
   sealEntry,
   type ChainEntry,
-} from '../../src/audit/hash-chain.js';
-import { AuditLogWriter, QueueFullError } from '../../src/audit/log-writer.js';
-import { AuditFileExporter } from '../../src/audit/file-exporter.js';
-import { verifyLog } from '../../src/audit/verify.js';
-import type { AuditRecord } from '../../src/audit/record.js';
-import { ATTR_GEN_AI_TOOL_NAME, ATTR_MCP_METHOD_NAME } from '../../src/instrumentation/semconv.js';
+} from '../../src/evidence/hash-chain.js';
+import { AuditLogWriter, QueueFullError } from '../../src/evidence/log-writer.js';
+import { AuditFileExporter } from '../../src/evidence/file-exporter.js';
+import { verifyLog } from '../../src/evidence/verify.js';
+import type { AuditRecord } from '../../src/evidence/record.js';
+import { ATTR_GEN_AI_TOOL_NAME, ATTR_MCP_METHOD_NAME } from '../../src/semconv.js';
 
 const root = mkdtempSync(join(tmpdir(), 'mcp-audit-chain-'));
 after(() => rmSync(root, { recursive: true, force: true }));

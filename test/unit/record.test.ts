@@ -9,9 +9,9 @@ import {
   type ReadableSpan,
 } from '@opentelemetry/sdk-trace';
 import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
-import { toAuditRecord, type AuditRecord } from '../../src/audit/record.js';
-import { auditRecordsFromOtlp, OtlpPayloadError } from '../../src/audit/otlp-json.js';
-import { decodeTraceRequest } from '../../src/sink/otlp-protobuf.js';
+import { toAuditRecord, type AuditRecord } from '../../src/evidence/record.js';
+import { auditRecordsFromOtlp, OtlpPayloadError } from '../../src/evidence/otlp-json.js';
+import { decodeTraceRequest } from '../../src/evidence/otlp-protobuf.js';
 import {
   ATTR_ENDUSER_ID,
   ATTR_ERROR_TYPE,
@@ -28,7 +28,7 @@ import {
   CALLER_SOURCE_CONTEXT,
   ERROR_TYPE_TOOL_ERROR,
   GEN_AI_OPERATION_EXECUTE_TOOL,
-} from '../../src/instrumentation/semconv.js';
+} from '../../src/semconv.js';
 
 const TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
 const PARENT_ID = 'b7ad6b7169203331';

@@ -2,13 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import fc from '../support/property.js';
-import { createRedactor, type CaptureMode } from '../../src/audit/redact.js';
+import { createRedactor, type CaptureMode } from '../../src/redaction/redact.js';
 import {
   builtinDetectors,
   isBuiltinSensitiveKey,
   keyValueDetectors,
   scanText,
-} from '../../src/audit/redact-patterns.js';
+} from '../../src/redaction/patterns.js';
 
 const corpus = JSON.parse(
   readFileSync(new URL('../fixtures/secrets-corpus.json', import.meta.url), 'utf8'),

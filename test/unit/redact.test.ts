@@ -6,8 +6,8 @@ import {
   createRedactor,
   redactionOptionsFromEnv,
   type Redactor,
-} from '../../src/audit/redact.js';
-import { scanText, builtinDetectors } from '../../src/audit/redact-patterns.js';
+} from '../../src/redaction/redact.js';
+import { scanText, builtinDetectors } from '../../src/redaction/patterns.js';
 
 interface Secret {
   class: string;

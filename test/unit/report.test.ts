@@ -3,14 +3,14 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AuditLogWriter } from '../../src/audit/log-writer.js';
+import { AuditLogWriter } from '../../src/evidence/log-writer.js';
 import {
   SessionAggregator,
   formatSessionTable,
   reportFiles,
   type SessionSummary,
-} from '../../src/audit/report.js';
-import type { AuditRecord } from '../../src/audit/record.js';
+} from '../../src/evidence/report.js';
+import type { AuditRecord } from '../../src/evidence/record.js';
 
 const root = mkdtempSync(join(tmpdir(), 'mcp-audit-report-'));
 after(() => rmSync(root, { recursive: true, force: true }));

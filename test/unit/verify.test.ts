@@ -5,11 +5,11 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { computeHash, type ChainEntry } from '../../src/audit/hash-chain.js';
-import { AuditLogWriter } from '../../src/audit/log-writer.js';
-import { orderLogFiles } from '../../src/audit/log-files.js';
-import { verifyLog, type VerifyResult } from '../../src/audit/verify.js';
-import type { AuditRecord } from '../../src/audit/record.js';
+import { computeHash, type ChainEntry } from '../../src/evidence/hash-chain.js';
+import { AuditLogWriter } from '../../src/evidence/log-writer.js';
+import { orderLogFiles } from '../../src/evidence/log-files.js';
+import { verifyLog, type VerifyResult } from '../../src/evidence/verify.js';
+import type { AuditRecord } from '../../src/evidence/record.js';
 
 const root = mkdtempSync(join(tmpdir(), 'mcp-audit-verify-'));
 after(() => rmSync(root, { recursive: true, force: true }));

@@ -4,8 +4,8 @@
 import { createHmac } from 'node:crypto';
 import { types } from 'node:util';
 import { CUT_MARK, CUT_SUFFIX } from './bounded-json.js';
-import type { Config } from './redact-config.js';
-import { KEY_CLASS, isMaskToken, maskToken, renderSpans, scanText } from './redact-patterns.js';
+import type { Config } from './config.js';
+import { KEY_CLASS, isMaskToken, maskToken, renderSpans, scanText } from './patterns.js';
 
 // Longest secret whose end must be visible to validate it (IBAN 42, card 23, email ≤ 254); a
 // string is scanned this far past where it is cut so a secret straddling the cut is still found.

@@ -26,12 +26,12 @@
 //   so a secret straddling it is still recognised and masked whole.
 
 import { boundedStringify, CUT_SUFFIX } from './bounded-json.js';
-import { buildConfig, type RedactionOptions } from './redact-config.js';
-import { renderSpans, scanText } from './redact-patterns.js';
-import { SCAN_OVERLAP, Walk, type WalkMode } from './redact-walk.js';
+import { buildConfig, type RedactionOptions } from './config.js';
+import { renderSpans, scanText } from './patterns.js';
+import { SCAN_OVERLAP, Walk, type WalkMode } from './walk.js';
 
-export { BUILTIN_CLASS_NAMES, type BuiltinClassName } from './redact-patterns.js';
-export { redactionOptionsFromEnv, type RedactionOptions } from './redact-config.js';
+export { BUILTIN_CLASS_NAMES, type BuiltinClassName } from './patterns.js';
+export { redactionOptionsFromEnv, type RedactionOptions } from './config.js';
 
 export type CaptureMode = 'redacted' | 'hash' | 'shape' | 'none';
 

@@ -1,5 +1,5 @@
 // OTLP/JSON trace requests (what the collector's otlphttp exporter sends with `encoding: json`, and
-// what the protobuf decoder in src/sink produces) mapped to audit records through the same
+// what the protobuf decoder in src/evidence/otlp-protobuf.ts produces) mapped to audit records through the same
 // `recordFromFacts` as the in-process exporter. Input is untrusted: every field is checked, a bad
 // span is rejected on its own (OTLP partial success), and nothing of the payload is echoed in errors.
 

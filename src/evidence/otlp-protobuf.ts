@@ -13,7 +13,7 @@ import {
   type OtlpScopeSpans,
   type OtlpSpan,
   type OtlpTraceRequest,
-} from '../audit/otlp-json.js';
+} from './otlp-json.js';
 
 const VARINT = 0;
 const I64 = 1;

@@ -13,7 +13,7 @@ import {
   renderSpans,
   scanText,
   type Detector,
-} from './redact-patterns.js';
+} from './patterns.js';
 
 export interface RedactionOptions {
   /** User classes, masked as `[REDACTED:<name>]`; names match /^[A-Za-z0-9_.-]{1,64}$/. Run after the built-ins. */

@@ -11,8 +11,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { gunzip } from 'node:zlib';
 import { promisify } from 'node:util';
-import { auditRecordsFromOtlp, OtlpPayloadError } from '../audit/otlp-json.js';
-import { AuditLogWriter, QueueFullError } from '../audit/log-writer.js';
+import { auditRecordsFromOtlp, OtlpPayloadError } from './otlp-json.js';
+import { AuditLogWriter, QueueFullError } from './log-writer.js';
 import { decodeTraceRequest, encodeStatus, encodeTraceResponse } from './otlp-protobuf.js';
 
 const gunzipAsync = promisify(gunzip);

@@ -18,7 +18,7 @@ import {
   ATTR_MCP_AUDIT_SERVER_NAME,
   ATTR_MCP_AUDIT_TURN_ID,
   ATTR_MCP_METHOD_NAME,
-} from '../instrumentation/semconv.js';
+} from '../semconv.js';
 
 /**
  * One audit record. Every key is always present (null when unknown), so files have one shape

@@ -1,5 +1,5 @@
 import { context, propagation, type Baggage, type Context } from '@opentelemetry/api';
-import { BAGGAGE_CALLER_ID, BAGGAGE_SESSION_ID, BAGGAGE_TURN_ID } from '../instrumentation/semconv.js';
+import { BAGGAGE_CALLER_ID, BAGGAGE_SESSION_ID, BAGGAGE_TURN_ID } from '../semconv.js';
 
 /** Who and what an MCP call happens for. Every field is optional; set what the app knows. */
 export interface AuditContext {
