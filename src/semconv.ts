@@ -27,6 +27,9 @@ export const ATTR_ENDUSER_ID = 'enduser.id' as const;
 
 export const ATTR_MCP_AUDIT_CALLER_SOURCE = 'mcp_audit.caller.source' as const;
 export const ATTR_MCP_AUDIT_TURN_ID = 'mcp_audit.turn.id' as const;
+export const ATTR_MCP_AUDIT_CALLER_PROPAGATED = 'mcp_audit.caller.propagated' as const;
+export const ATTR_MCP_AUDIT_CALLER_SCOPES = 'mcp_audit.caller.scopes' as const;
+export const ATTR_MCP_AUDIT_PROMPT_ARGUMENTS = 'mcp_audit.prompt.arguments' as const;
 export const ATTR_MCP_AUDIT_SERVER_NAME = 'mcp_audit.server.name' as const;
 export const ATTR_MCP_AUDIT_SERVER_VERSION = 'mcp_audit.server.version' as const;
 export const ATTR_MCP_AUDIT_CLIENT_NAME = 'mcp_audit.client.name' as const;

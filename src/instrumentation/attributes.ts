@@ -10,7 +10,6 @@ import {
   ATTR_MCP_AUDIT_SERVER_NAME,
   ATTR_MCP_AUDIT_SERVER_VERSION,
   ATTR_MCP_METHOD_NAME,
-  ATTR_MCP_PROTOCOL_VERSION,
   ATTR_MCP_SESSION_ID,
   ATTR_NETWORK_TRANSPORT,
   ATTR_RPC_RESPONSE_STATUS_CODE,
@@ -63,18 +62,21 @@ export function requestAttributes(request: JsonRpcRequestLike, id: string | numb
     if (typeof params?.name === 'string') attrs[ATTR_GEN_AI_TOOL_NAME] = params.name;
   } else if (request.method === 'prompts/get' && typeof params?.name === 'string') {
     attrs[ATTR_GEN_AI_PROMPT_NAME] = params.name;
-  } else if (request.method === 'initialize' && typeof params?.protocolVersion === 'string') {
-    attrs[ATTR_MCP_PROTOCOL_VERSION] = params.protocolVersion;
   }
   return attrs;
 }
 
+/** The protocol version an initialize request asks for. */
+export function requestedProtocolVersion(request: JsonRpcRequestLike): string | undefined {
+  const version = request.params?.protocolVersion;
+  return request.method === 'initialize' && typeof version === 'string' ? version : undefined;
+}
+
 /** Where the transport goes: stdio is a pipe, HTTP and SSE are TCP to the URL's host. */
-export function clientTransportAttributes(transport: TransportLike | undefined, attrs: Attributes): void {
-  if (!transport) return;
+export function clientTransportAttributes(transport: TransportLike | undefined): Attributes {
+  const attrs: Attributes = {};
+  if (!transport) return attrs;
   if (transport.sessionId) attrs[ATTR_MCP_SESSION_ID] = transport.sessionId;
-  if (typeof transport._protocolVersion === 'string')
-    attrs[ATTR_MCP_PROTOCOL_VERSION] = transport._protocolVersion;
   const url = transport._url;
   if (url instanceof URL) {
     attrs[ATTR_NETWORK_TRANSPORT] = NETWORK_TRANSPORT_TCP;
@@ -84,16 +86,20 @@ export function clientTransportAttributes(transport: TransportLike | undefined, 
   } else if (transport._serverParams !== undefined) {
     attrs[ATTR_NETWORK_TRANSPORT] = NETWORK_TRANSPORT_PIPE;
   }
+  return attrs;
 }
 
-export function serverTransportAttributes(transport: TransportLike | undefined, attrs: Attributes): void {
-  if (!transport) return;
+/** The receiving end: a session means HTTP (TCP), a stdin a pipe. */
+export function serverTransportAttributes(transport: TransportLike | undefined): Attributes {
+  const attrs: Attributes = {};
+  if (!transport) return attrs;
   if (transport.sessionId) {
     attrs[ATTR_MCP_SESSION_ID] = transport.sessionId;
     attrs[ATTR_NETWORK_TRANSPORT] = NETWORK_TRANSPORT_TCP;
   } else if (transport._stdin !== undefined) {
     attrs[ATTR_NETWORK_TRANSPORT] = NETWORK_TRANSPORT_PIPE;
   }
+  return attrs;
 }
 
 function infoString(value: unknown): string | undefined {

@@ -9,16 +9,12 @@ import {
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Hook as RequireHook } from 'require-in-the-middle';
+import type { PatchDeps } from './call.js';
 import { createRequestPatch } from './client.js';
 import { createHttpEntryPatch, type HttpEntryFn } from './http-peer.js';
 import type { ProtocolClassLike, RequestFn, OnRequestFn } from './protocol-shape.js';
-import { Recorder } from './recorder.js';
+import { createDurationHistograms, createRecorder, type Recorder } from './recorder.js';
 import { createOnRequestPatch } from './server.js';
-import {
-  MCP_OPERATION_DURATION_BUCKETS,
-  METRIC_MCP_CLIENT_OPERATION_DURATION,
-  METRIC_MCP_SERVER_OPERATION_DURATION,
-} from '../semconv.js';
 import type { McpInstrumentationConfig } from './types.js';
 import { PACKAGE_NAME, PACKAGE_VERSION } from '../version.js';
 
@@ -127,32 +123,16 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
   }
 
   protected override _updateMetricInstruments(): void {
-    this._clientDuration = this.meter.createHistogram(METRIC_MCP_CLIENT_OPERATION_DURATION, {
-      description: 'Duration of MCP requests as seen by the sender.',
-      unit: 's',
-      advice: { explicitBucketBoundaries: [...MCP_OPERATION_DURATION_BUCKETS] },
-    });
-    this._serverDuration = this.meter.createHistogram(METRIC_MCP_SERVER_OPERATION_DURATION, {
-      description: 'Duration of MCP requests as seen by the receiver.',
-      unit: 's',
-      advice: { explicitBucketBoundaries: [...MCP_OPERATION_DURATION_BUCKETS] },
-    });
+    const histograms = createDurationHistograms(this.meter);
+    this._clientDuration = histograms.client;
+    this._serverDuration = histograms.server;
   }
 
   private _getRecorder(): Recorder {
-    if (!this._recorder) {
-      const histograms = () => ({ client: this._clientDuration, server: this._serverDuration });
-      try {
-        this._recorder = new Recorder(this.getConfig(), this._diag, histograms);
-      } catch (err) {
-        // A bad redaction option must not leave calls unaudited, nor unredacted: one clear line, then
-        // the built-in defaults, which mask every class.
-        this._diag.error(
-          `mcp-audit: invalid configuration (${err instanceof Error ? err.message : String(err)}); using the built-in redaction defaults`,
-        );
-        this._recorder = new Recorder({ ...this.getConfig(), redaction: {} }, this._diag, histograms);
-      }
-    }
+    this._recorder ??= createRecorder(this.getConfig(), this._diag, () => ({
+      client: this._clientDuration,
+      server: this._serverDuration,
+    }));
     return this._recorder;
   }
 
@@ -166,7 +146,7 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
       this._diag.warn('no Protocol class in the MCP SDK module; nothing patched');
       return exports;
     }
-    const deps = {
+    const deps: PatchDeps = {
       tracer: () => this.tracer,
       recorder: () => this._getRecorder(),
       isEnabled: () => this.isEnabled(),

@@ -3,6 +3,7 @@ import {
   type Attributes,
   type DiagLogger,
   type Histogram,
+  type Meter,
   type Span,
 } from '@opentelemetry/api';
 import {
@@ -13,13 +14,15 @@ import {
   type Redactor,
 } from '../redaction/redact.js';
 import { resultSize, summarizeResult } from './summarize.js';
-import { CLIENT_FAULT_CODES, outcomeAttributes, type Outcome } from './attributes.js';
+import { classifyErrorResponse, CLIENT_FAULT_CODES, outcomeAttributes, type Outcome } from './attributes.js';
 import {
+  ATTR_ENDUSER_ID,
   ATTR_ERROR_TYPE,
   ATTR_GEN_AI_PROMPT_NAME,
   ATTR_GEN_AI_TOOL_CALL_ARGUMENTS,
   ATTR_GEN_AI_TOOL_CALL_RESULT,
   ATTR_GEN_AI_TOOL_NAME,
+  ATTR_MCP_AUDIT_PROMPT_ARGUMENTS,
   ATTR_MCP_AUDIT_REDACTED_COUNT,
   ATTR_MCP_AUDIT_RESULT_SIZE,
   ATTR_MCP_AUDIT_RESULT_SUMMARY,
@@ -29,11 +32,59 @@ import {
   ATTR_NETWORK_TRANSPORT,
   ATTR_RPC_RESPONSE_STATUS_CODE,
   ERROR_TYPE_TOOL_ERROR,
+  MCP_OPERATION_DURATION_BUCKETS,
+  METRIC_MCP_CLIENT_OPERATION_DURATION,
+  METRIC_MCP_SERVER_OPERATION_DURATION,
 } from '../semconv.js';
-import type { JsonRpcRequestLike } from './protocol-shape.js';
+import type { JsonRpcRequestLike, JsonRpcResponseLike } from './protocol-shape.js';
 import type { McpInstrumentationConfig } from './types.js';
 
 export type Side = 'client' | 'server';
+
+/** The semconv duration histograms, one per side; either may be missing (no meter yet). */
+export interface DurationHistograms {
+  client?: Histogram;
+  server?: Histogram;
+}
+
+/** Creates both duration histograms on `meter`: semconv names, unit and bucket advice. */
+export function createDurationHistograms(meter: Meter): Required<DurationHistograms> {
+  const histogram = (name: string, description: string) =>
+    meter.createHistogram(name, {
+      description,
+      unit: 's',
+      advice: { explicitBucketBoundaries: [...MCP_OPERATION_DURATION_BUCKETS] },
+    });
+  return {
+    client: histogram(
+      METRIC_MCP_CLIENT_OPERATION_DURATION,
+      'Duration of MCP requests as seen by the sender.',
+    ),
+    server: histogram(
+      METRIC_MCP_SERVER_OPERATION_DURATION,
+      'Duration of MCP requests as seen by the receiver.',
+    ),
+  };
+}
+
+/**
+ * The recorder for `config`. A bad redaction option must not leave calls unaudited, nor unredacted:
+ * one clear line, then the built-in defaults, which mask every class.
+ */
+export function createRecorder(
+  config: McpInstrumentationConfig,
+  diag: DiagLogger,
+  histograms: () => DurationHistograms,
+): Recorder {
+  try {
+    return new Recorder(config, diag, histograms);
+  } catch (err) {
+    diag.error(
+      `mcp-audit: invalid configuration (${err instanceof Error ? err.message : String(err)}); using the built-in redaction defaults`,
+    );
+    return new Recorder({ ...config, redaction: {} }, diag, histograms);
+  }
+}
 
 /** Attributes of the duration histograms: low cardinality only (no session, no caller). */
 const METRIC_ATTRIBUTES = [
@@ -83,7 +134,7 @@ export class Recorder {
   constructor(
     config: McpInstrumentationConfig,
     private readonly diag: DiagLogger,
-    private readonly histograms: () => { client?: Histogram; server?: Histogram },
+    private readonly histograms: () => DurationHistograms,
   ) {
     const env = process.env;
     this.redactor = createRedactor(config.redaction ?? envRedaction(diag));
@@ -118,27 +169,45 @@ export class Recorder {
     );
   }
 
-  /** Redacted request content: tool arguments, prompt arguments, resource URI. */
-  requestContent(
-    request: JsonRpcRequestLike,
-    call: Pick<Call, 'tool' | 'redacted'>,
-    attrs: Attributes,
-  ): void {
+  /**
+   * Sets the redacted request content (tool arguments, prompt arguments, resource URI) on `attrs`
+   * and returns how many values redaction masked.
+   */
+  requestContent(request: JsonRpcRequestLike, tool: string | undefined, attrs: Attributes): number {
     const params = request.params;
-    if (!params) return;
+    if (!params) return 0;
     if (request.method === 'tools/call') {
-      const { text, count } = this.redactor.json(params.arguments ?? {}, this.argumentsMode(call.tool));
+      const { text, count } = this.redactor.json(params.arguments ?? {}, this.argumentsMode(tool));
       if (text !== undefined) attrs[ATTR_GEN_AI_TOOL_CALL_ARGUMENTS] = text;
-      call.redacted += count;
-    } else if (request.method === 'prompts/get' && params.arguments !== undefined) {
-      const { text, count } = this.redactor.json(params.arguments, this.argumentsMode(call.tool));
-      if (text !== undefined) attrs['mcp_audit.prompt.arguments'] = text;
-      call.redacted += count;
-    } else if (typeof params.uri === 'string') {
+      return count;
+    }
+    if (request.method === 'prompts/get' && params.arguments !== undefined) {
+      const { text, count } = this.redactor.json(params.arguments, this.argumentsMode(tool));
+      if (text !== undefined) attrs[ATTR_MCP_AUDIT_PROMPT_ARGUMENTS] = text;
+      return count;
+    }
+    if (typeof params.uri === 'string') {
       const { text, count } = this.redactor.string(params.uri);
       attrs[ATTR_MCP_RESOURCE_URI] = text;
-      call.redacted += count;
+      return count;
     }
+    return 0;
+  }
+
+  /** The tool, when this call must be refused: it requires a caller identity and has none. */
+  deniedTool(call: Call): string | undefined {
+    return call.method === 'tools/call' &&
+      call.tool !== undefined &&
+      call.attrs[ATTR_ENDUSER_ID] === undefined &&
+      this.requireCaller.has(call.tool)
+      ? call.tool
+      : undefined;
+  }
+
+  /** Ends the call with the JSON-RPC response that answered it (a result or an error). */
+  finishResponse(call: Call, response: JsonRpcResponseLike): void {
+    if (response.error) this.finish(call, classifyErrorResponse(response.error));
+    else this.finish(call, {}, response.result);
   }
 
   /**

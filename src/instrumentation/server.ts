@@ -1,35 +1,14 @@
-import {
-  context,
-  propagation,
-  ROOT_CONTEXT,
-  SpanKind,
-  trace,
-  type Attributes,
-  type Tracer,
-} from '@opentelemetry/api';
-import {
-  classifyErrorResponse,
-  implementationAttributes,
-  requestAttributes,
-  requestTarget,
-  serverTransportAttributes,
-} from './attributes.js';
-import { conversationIdFor } from './client.js';
+import { context } from '@opentelemetry/api';
+import { requestedProtocolVersion, serverTransportAttributes } from './attributes.js';
+import { conversationIdFor, startCall, type CallerInfo, type PatchDeps, type StartedCall } from './call.js';
 import { peerAttributes } from './http-peer.js';
-import type { Call, Recorder } from './recorder.js';
+import { limited, readIncomingContext } from './meta-context.js';
+import type { Call } from './recorder.js';
 import {
-  ATTR_ENDUSER_ID,
-  ATTR_GEN_AI_CONVERSATION_ID,
-  ATTR_MCP_AUDIT_CALLER_SOURCE,
-  ATTR_MCP_AUDIT_CLIENT_INSTRUMENTED,
-  ATTR_MCP_AUDIT_TURN_ID,
-  ATTR_MCP_PROTOCOL_VERSION,
-  BAGGAGE_CALLER_ID,
-  BAGGAGE_SESSION_ID,
-  BAGGAGE_TURN_ID,
   CALLER_SOURCE_AUTH,
   CALLER_SOURCE_PROPAGATED,
   ERROR_TYPE_CANCELLED,
+  ERROR_TYPE_OTHER,
 } from '../semconv.js';
 import type {
   JsonRpcRequestLike,
@@ -40,41 +19,18 @@ import type {
   TransportLike,
 } from './protocol-shape.js';
 
-export const ATTR_CALLER_PROPAGATED = 'mcp_audit.caller.propagated' as const;
-export const ATTR_CALLER_SCOPES = 'mcp_audit.caller.scopes' as const;
-
-export interface ServerPatchDeps {
-  tracer: () => Tracer;
-  recorder: () => Recorder;
-  isEnabled: () => boolean;
-  maxPending: () => number;
-  onError: (message: string, err: unknown) => void;
-}
-
 /** Server spans waiting for their response, per transport: request ids are per connection. */
 const pendingByTransport = new WeakMap<TransportLike, Map<string | number, Call>>();
 const sendWrapped = new WeakSet<TransportLike>();
 /** The protocol version the client asked for in initialize, per connection. */
 const protocolVersions = new WeakMap<TransportLike, string>();
 
-const metaGetter = {
-  keys: (carrier: Record<string, unknown>) => Object.keys(carrier),
-  get: (carrier: Record<string, unknown>, key: string) => {
-    const value = carrier[key];
-    return typeof value === 'string' ? value : undefined;
-  },
-};
-
-function limited(value: unknown, max = 256): string | undefined {
-  return typeof value === 'string' && value.length > 0 ? value.slice(0, max) : undefined;
-}
-
 /**
  * The response leaves through the transport's `send`: wrapping it on each connected transport is
  * the one place that sees every reply, including the SDK's own method-not-found and the error code
  * it derives from a thrown handler error. The span ends when the response has been handed over.
  */
-function ensureSendWrapped(transport: TransportLike, deps: ServerPatchDeps): void {
+function ensureSendWrapped(transport: TransportLike, deps: PatchDeps): void {
   if (sendWrapped.has(transport) || typeof transport.send !== 'function') return;
   sendWrapped.add(transport);
   const originalSend = transport.send;
@@ -93,7 +49,7 @@ function onOutgoing(
   transport: TransportLike,
   message: JsonRpcResponseLike,
   sent: Promise<void>,
-  deps: ServerPatchDeps,
+  deps: PatchDeps,
 ): void {
   if (typeof message !== 'object' || message === null || message.id === undefined) return;
   if (!('result' in message) && !('error' in message)) return;
@@ -101,21 +57,18 @@ function onOutgoing(
   const call = pending?.get(message.id);
   if (!call) return;
   pending!.delete(message.id);
-  const finish = () =>
-    message.error
-      ? deps.recorder().finish(call, classifyErrorResponse(message.error))
-      : deps.recorder().finish(call, {}, message.result);
+  const finish = () => deps.recorder().finishResponse(call, message);
   Promise.resolve(sent).then(finish, finish);
 }
 
 /** Patch for `Protocol.prototype._onrequest`: every incoming request becomes a SERVER span. */
-export function createOnRequestPatch(deps: ServerPatchDeps) {
+export function createOnRequestPatch(deps: PatchDeps) {
   return (original: OnRequestFn): OnRequestFn =>
     function _onrequest(this: ProtocolLike, request: JsonRpcRequestLike, extra?: RequestExtraLike) {
       if (!deps.isEnabled() || typeof request?.method !== 'string') {
         return original.call(this, request, extra);
       }
-      let started: { call: Call; ctx: ReturnType<typeof context.active> } | undefined;
+      let started: StartedCall | undefined;
       try {
         started = startServerCall(this, request, extra, deps);
       } catch (err) {
@@ -139,74 +92,58 @@ function startServerCall(
   self: ProtocolLike,
   request: JsonRpcRequestLike,
   extra: RequestExtraLike | undefined,
-  deps: ServerPatchDeps,
-) {
+  deps: PatchDeps,
+): StartedCall | undefined {
   const transport = self._transport;
   if (!transport || request.id === undefined) return undefined;
-  const meta = request.params?._meta;
-  // Against the root context: only what the request carries may parent the span (an in-process
-  // transport would otherwise leak the client's active context into the server).
-  const parentCtx =
-    meta && typeof meta === 'object' ? propagation.extract(ROOT_CONTEXT, meta, metaGetter) : ROOT_CONTEXT;
-  const fromInstrumentedClient = trace.getSpanContext(parentCtx) !== undefined;
-  const baggage = propagation.getBaggage(parentCtx);
-
-  const target = requestTarget(request);
-  const attrs: Attributes = requestAttributes(request, request.id);
-  serverTransportAttributes(transport, attrs);
-  peerAttributes(attrs);
-  if (request.method === 'initialize' && typeof attrs[ATTR_MCP_PROTOCOL_VERSION] === 'string') {
-    protocolVersions.set(transport, attrs[ATTR_MCP_PROTOCOL_VERSION] as string);
-  } else {
-    const version = protocolVersions.get(transport);
-    if (version) attrs[ATTR_MCP_PROTOCOL_VERSION] = version;
-  }
+  const incoming = readIncomingContext(request);
+  const connection = serverTransportAttributes(transport);
+  peerAttributes(connection);
+  const requested = requestedProtocolVersion(request);
+  if (requested) protocolVersions.set(transport, requested);
   const clientInfo =
     request.method === 'initialize'
       ? (request.params?.clientInfo as { name?: unknown; version?: unknown } | undefined)
       : undefined;
-  implementationAttributes(attrs, self._serverInfo, clientInfo ?? self._clientVersion);
-
-  attrs[ATTR_GEN_AI_CONVERSATION_ID] =
-    limited(baggage?.getEntry(BAGGAGE_SESSION_ID)?.value) ?? conversationIdFor(transport, self);
-  const authClient = limited(extra?.authInfo?.clientId);
-  const propagatedCaller = limited(baggage?.getEntry(BAGGAGE_CALLER_ID)?.value);
-  if (authClient) {
-    // Authenticated identity wins; never the raw token or the authorization header.
-    attrs[ATTR_ENDUSER_ID] = authClient;
-    attrs[ATTR_MCP_AUDIT_CALLER_SOURCE] = CALLER_SOURCE_AUTH;
-    const scopes = extra?.authInfo?.scopes;
-    if (Array.isArray(scopes))
-      attrs[ATTR_CALLER_SCOPES] = scopes.filter((s) => typeof s === 'string').slice(0, 32);
-    if (propagatedCaller) attrs[ATTR_CALLER_PROPAGATED] = propagatedCaller;
-  } else if (propagatedCaller) {
-    attrs[ATTR_ENDUSER_ID] = propagatedCaller;
-    attrs[ATTR_MCP_AUDIT_CALLER_SOURCE] = CALLER_SOURCE_PROPAGATED;
-  }
-  const turn = limited(baggage?.getEntry(BAGGAGE_TURN_ID)?.value);
-  if (turn) attrs[ATTR_MCP_AUDIT_TURN_ID] = turn;
-  attrs[ATTR_MCP_AUDIT_CLIENT_INSTRUMENTED] = fromInstrumentedClient;
-
-  const call: Call = {
-    span: undefined as never,
+  const started = startCall(deps.tracer(), deps.recorder(), {
     side: 'server',
-    method: request.method,
-    tool: request.method === 'tools/call' ? target : undefined,
-    attrs,
-    startedAt: performance.now(),
-    redacted: 0,
-    done: false,
-  };
-  deps.recorder().requestContent(request, call, attrs);
-  call.span = deps
-    .tracer()
-    .startSpan(
-      target ? `${request.method} ${target}` : request.method,
-      { kind: SpanKind.SERVER, attributes: attrs },
-      parentCtx,
-    );
-
+    request,
+    requestId: request.id,
+    parent: incoming.parent,
+    connection,
+    protocolVersion: requested ?? protocolVersions.get(transport),
+    server: self._serverInfo,
+    client: clientInfo ?? self._clientVersion,
+    conversationId: incoming.sessionId ?? conversationIdFor(transport.sessionId, transport),
+    caller: serverCaller(extra, incoming.callerId),
+    turnId: incoming.turnId,
+    clientInstrumented: incoming.fromInstrumentedClient,
+  });
   ensureSendWrapped(transport, deps);
+  trackPending(transport, request.id, started.call, deps);
+  return started;
+}
+
+/** Authenticated identity wins over the propagated claim; never the raw token or the header. */
+function serverCaller(
+  extra: RequestExtraLike | undefined,
+  propagatedCaller: string | undefined,
+): CallerInfo | undefined {
+  const authClient = limited(extra?.authInfo?.clientId);
+  if (authClient) {
+    const scopes = extra?.authInfo?.scopes;
+    return {
+      id: authClient,
+      source: CALLER_SOURCE_AUTH,
+      scopes: Array.isArray(scopes) ? scopes.filter((s) => typeof s === 'string').slice(0, 32) : undefined,
+      propagated: propagatedCaller,
+    };
+  }
+  return propagatedCaller ? { id: propagatedCaller, source: CALLER_SOURCE_PROPAGATED } : undefined;
+}
+
+/** Registers the call to be ended by its response; beyond the limit the oldest is ended unfinished. */
+function trackPending(transport: TransportLike, id: string | number, call: Call, deps: PatchDeps): void {
   let pending = pendingByTransport.get(transport);
   if (!pending) {
     pending = new Map();
@@ -219,11 +156,13 @@ function startServerCall(
       pending.delete(oldest.value);
       deps
         .recorder()
-        .finish(stale, { errorType: '_OTHER', message: 'no response seen before the pending-span limit' });
+        .finish(stale, {
+          errorType: ERROR_TYPE_OTHER,
+          message: 'no response seen before the pending-span limit',
+        });
     }
   }
-  pending.set(request.id, call);
-  return { call, ctx: trace.setSpan(parentCtx, call.span) };
+  pending.set(id, call);
 }
 
 /** A cancelled request gets no response; its handler's abort signal tells us it ended. */
@@ -231,7 +170,7 @@ function watchCancellation(
   self: ProtocolLike,
   request: JsonRpcRequestLike,
   call: Call,
-  deps: ServerPatchDeps,
+  deps: PatchDeps,
 ): void {
   const controller = self._requestHandlerAbortControllers?.get(request.id);
   if (!controller) return;
