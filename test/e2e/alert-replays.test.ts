@@ -1,4 +1,5 @@
-// End-to-end alert replays (issue 5, "How it is checked" 2): the seed's five test cases plus the
+// End-to-end alert replays: the five attack scenarios (bulk extraction, a sensitive tool without a
+// caller, a call-frequency spike, error-then-retry, many small calls across servers) plus the
 // hanging call and a benign session, each run as its own agent session through the REAL MCP SDK,
 // the REAL demo MCP servers over stdio (dist/demo/servers/*.js), the instrumentation
 // (node --import dist/register.js), the real otelcol-mcp collector and a real Prometheus that
@@ -21,6 +22,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { REPO_ROOT, promQuery, readAuditFile, startStack, waitFor, type Stack } from '../support/stack.js';
+import { trackChild } from '../support/reaper.js';
 
 type Json = Record<string, any>;
 
@@ -132,6 +134,8 @@ function runAgent(stack: Stack, replay: Replay): Promise<ReplayOutcome & { conne
     closeSync(fd);
   }
   if (child.pid !== undefined) agents.set(child.pid, child);
+  // Killed with its whole group however this test process ends (the runner's group kill cannot reach it).
+  trackChild(child, { group: true });
   let stdout = '';
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
   return new Promise((resolve) => {
@@ -226,12 +230,10 @@ async function endAgents(): Promise<void> {
           resolve();
         }, 3000);
         if (child.exitCode !== null || child.signalCode !== null) {
-          // The agent is gone; give its servers (if any were left) a moment, then make sure.
-          setTimeout(() => {
-            clearTimeout(timer);
-            signal('SIGKILL');
-            resolve();
-          }, 200);
+          // The agent is gone: whatever is left of its group (demo servers) is killed now.
+          clearTimeout(timer);
+          signal('SIGKILL');
+          resolve();
         } else {
           child.once('close', () => {
             clearTimeout(timer);

@@ -59,7 +59,7 @@ before(async () => {
   });
   stack = await startStack({ withPrometheus: true, sinkEndpoint: `http://127.0.0.1:${sinkPort}` });
 
-  // stdio: the seed's session (2,400 rows with emails and SSNs, a thrown tool error, a call outside the context).
+  // stdio: the incident session (2,400 rows with emails and SSNs, a thrown tool error, a call outside the context).
   const stdio = await runNode(
     [
       '--import',

@@ -10,6 +10,9 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { connectDemoServers, runScenario, type DemoConnection } from '../../src/demo/agent.js';
+import { trackPid, untrackPid } from '../support/reaper.js';
+import { waitFor } from '../support/stack.js';
+import { skipUnlessAvailable } from '../support/tools.js';
 import {
   DEFAULT_THRESHOLDS,
   evaluateThresholds,
@@ -44,6 +47,7 @@ async function startServer(name: 'db' | 'messaging' | 'files', env: Record<strin
   const client = new Client({ name: 'demo-servers-test', version: '0' });
   await client.connect(transport);
   pids.push(transport.pid!);
+  trackPid(transport.pid!);
   return client;
 }
 
@@ -53,10 +57,14 @@ function text(r: ToolResult): string {
 }
 
 after(async () => {
-  // Every child must be gone; a straggler is killed by pid, and the test fails.
-  await new Promise((r) => setTimeout(r, 200));
-  const left = pids.filter(alive);
+  // Every child must be gone once its client closed it; a straggler is killed by pid, and the test fails.
+  const left = await waitFor(() => pids.filter(alive).length === 0 && [], {
+    timeoutMs: 5000,
+    intervalMs: 20,
+    message: 'server processes still running after their clients closed',
+  }).catch(() => pids.filter(alive));
   for (const pid of left) process.kill(pid, 'SIGKILL');
+  for (const pid of pids) untrackPid(pid);
   rmSync(work, { recursive: true, force: true });
   assert.deepEqual(left, [], 'server processes left running');
 });
@@ -68,11 +76,11 @@ describe('db server (mcp-db-prod-01)', () => {
   });
   after(() => db.close());
 
-  test('identifies itself as in the seed', () => {
+  test('identifies itself as mcp-db-prod-01', () => {
     assert.equal(db.getServerVersion()?.name, 'mcp-db-prod-01');
   });
 
-  test('row counts follow MCP_DEMO_CUSTOMERS; the seed customer is row one', async () => {
+  test('row counts follow MCP_DEMO_CUSTOMERS; the incident customer is row one', async () => {
     const count = await db.callTool({
       name: 'db_query',
       arguments: { sql: 'SELECT count(*) AS n FROM customers' },
@@ -227,9 +235,10 @@ describe('files server (mcp-files-01)', () => {
   });
 
   test('slow_tool sleeps, within bounds', async () => {
-    const started = Date.now();
+    // A lower bound only (a timer never fires early on the monotonic clock), so a slow machine cannot fail it.
+    const started = performance.now();
     const r = await files.callTool({ name: 'slow_tool', arguments: { seconds: 0.3 } });
-    assert.ok(Date.now() - started >= 290);
+    assert.ok(performance.now() - started >= 299, 'the call returns only after the 0.3 s sleep');
     assert.deepEqual(r.structuredContent, { ok: true, slept_seconds: 0.3 });
     const tooLong = await files.callTool({ name: 'slow_tool', arguments: { seconds: 500 } });
     assert.equal(tooLong.isError, true);
@@ -246,10 +255,11 @@ describe('scripted agent scenarios over stdio', () => {
       stderr: 'ignore',
     });
     pids.push(...conn.pids);
+    for (const pid of conn.pids) trackPid(pid);
   });
   after(() => conn.close());
 
-  test('ordinary: the seed flow, small and successful, under the audit context', async () => {
+  test('ordinary: the incident flow, small and successful, under the audit context', async () => {
     const contexts: unknown[] = [];
     const r = await runScenario('ordinary', {
       clients: conn.clients,
@@ -382,7 +392,7 @@ describe('threshold evaluation (collector/rules/thresholds.json)', () => {
       ['data_then_egress'],
       'reaching min_data_bytes counts',
     );
-    // The seed's ordinary session: one ~200-byte lookup, then a Slack reply. Crosses nothing.
+    // The ordinary session of the incident: one ~200-byte lookup, then a Slack reply. Crosses nothing.
     assert.deepEqual(
       crossed([rec({ at: 0, result_size_bytes: 200 }), rec({ at: 5, tool_name: 'slack_send' })]),
       [],
@@ -445,15 +455,16 @@ describe('threshold evaluation (collector/rules/thresholds.json)', () => {
 
 describe('mcp-audit demo', () => {
   const built = existsSync(join(root, 'dist/register.js')) && existsSync(join(root, 'dist/demo/agent.js'));
+  const skip = skipUnlessAvailable(!built && 'dist/ is not built', 'npm run build; npm test builds it first');
 
+  // How long the demo takes is measured by npm run bench, not asserted here.
   test(
-    'writes a verifiable evidence log and a table with the crossed thresholds, fast',
-    { skip: !built && 'run npm run build first', timeout: 60_000 },
+    'writes a verifiable evidence log and a table with the crossed thresholds',
+    { skip, timeout: 120_000 },
     async () => {
       const out = join(work, 'demo-out');
       // The table's verify line names the algorithm; a key in the developer's env would change it.
       const { MCP_AUDIT_HMAC_KEY: _key, ...withoutKey } = process.env;
-      const started = Date.now();
       const child = spawn(
         process.execPath,
         [
@@ -467,16 +478,16 @@ describe('mcp-audit demo', () => {
         { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: withoutKey },
       );
       pids.push(child.pid!);
+      trackPid(child.pid!);
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
       child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
       const code = await new Promise<number | null>((r) => child.on('close', r));
       assert.equal(code, 0, stderr + stdout);
-      assert.ok(Date.now() - started < 30_000, 'well under a minute');
       const row = (session: string) => stdout.split('\n').find((l) => l.startsWith(session + ' ')) ?? '';
       assert.match(row('a3f8c'), /user:sarah\s+2\s+2\s/);
-      assert.match(row('a3f8c'), /\s0\s+none\s*$/, 'the ordinary session crosses nothing (issue 5)');
+      assert.match(row('a3f8c'), /\s0\s+none\s*$/, 'the ordinary session crosses no threshold');
       const injected = row('e91d4');
       for (const rule of [
         'bulk_extraction',

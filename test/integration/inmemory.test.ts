@@ -17,6 +17,9 @@ const z = await import('zod');
 
 type ClientT = InstanceType<typeof Client>;
 
+/** Called when the `slow` tool starts running on the server (so a test can abort it mid-call). */
+let onSlowStarted: (() => void) | undefined;
+
 function buildServer() {
   const server = new McpServer({ name: 'test-server', version: '1.2.3' });
   server.registerTool('echo', { inputSchema: { text: z.string() } }, async ({ text }) => ({
@@ -30,6 +33,8 @@ function buildServer() {
     structuredContent: { rows: [{ id: 1 }, { id: 2 }], row_count: 2 },
   }));
   server.registerTool('slow', { inputSchema: {} }, async () => {
+    onSlowStarted?.();
+    // The server's work: long enough for a 100 ms request timeout to fire first.
     await new Promise((r) => setTimeout(r, 300));
     return { content: [] };
   });
@@ -176,10 +181,14 @@ describe('instrumented Client ↔ McpServer over InMemoryTransport', () => {
 
   it('records an abort by the caller as cancelled', async () => {
     const controller = new AbortController();
+    // Abort once the server is running the tool, so both sides see the cancellation.
+    const started = new Promise<void>((resolve) => (onSlowStarted = resolve));
     const pending = conn.client.callTool({ name: 'slow', arguments: {} }, undefined, {
       signal: controller.signal,
     });
-    setTimeout(() => controller.abort('user gave up'), 20);
+    await started;
+    onSlowStarted = undefined;
+    controller.abort('user gave up');
     await assert.rejects(pending);
     const spans = await harness.waitForSpans(2, 2000);
     assert.deepEqual(spans.map((s) => s.attributes['error.type']).sort(), ['cancelled', 'cancelled']);
@@ -267,8 +276,7 @@ describe('enable → disable → enable', () => {
       harness.reset();
       harness.instrumentation.disable();
       await conn.client.callTool({ name: 'echo', arguments: { text: 'a' } });
-      await new Promise((r) => setTimeout(r, 50));
-      assert.equal(harness.spans.getFinishedSpans().length, 0);
+      assert.equal((await harness.settled()).length, 0);
       harness.instrumentation.enable();
       harness.instrumentation.enable();
       await conn.client.callTool({ name: 'echo', arguments: { text: 'b' } });

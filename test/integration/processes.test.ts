@@ -25,8 +25,8 @@ function rows() {
   }));
 }
 
-/** What both sides of the seed's db_query call record alike. */
-const SEED_CALL = {
+/** What both sides of the incident's db_query call record alike. */
+const INCIDENT_CALL = {
   'mcp.method.name': 'tools/call',
   'gen_ai.operation.name': 'execute_tool',
   'gen_ai.tool.name': 'db_query',
@@ -86,7 +86,7 @@ describe('stdio: ESM agent and server in separate processes', () => {
     assert.equal(client.parentSpanId, undefined);
   });
 
-  it('records the seed incident as an audit record on the client span', () => {
+  it('records the incident as an audit record on the client span', () => {
     const client = tool(spans, 'db_query', CLIENT)!;
     const result = {
       content: [{ type: 'text', text: JSON.stringify({ rows: rows(), row_count: 2400 }) }],
@@ -96,7 +96,7 @@ describe('stdio: ESM agent and server in separate processes', () => {
     assert.match(String(id), /^\d+$/);
     assert.match(String(version), /^\d{4}-\d{2}-\d{2}$/);
     assert.deepEqual(rest, {
-      ...SEED_CALL,
+      ...INCIDENT_CALL,
       'enduser.id': 'user:sarah',
       'mcp_audit.caller.source': 'context',
       'mcp_audit.turn.id': 'turn-003',
@@ -113,7 +113,7 @@ describe('stdio: ESM agent and server in separate processes', () => {
     const client = tool(spans, 'db_query', CLIENT)!;
     const server = tool(spans, 'db_query', SERVER)!;
     assert.deepEqual(server.attributes, {
-      ...SEED_CALL,
+      ...INCIDENT_CALL,
       'jsonrpc.request.id': client.attributes['jsonrpc.request.id'],
       'mcp.protocol.version': client.attributes['mcp.protocol.version'],
       'enduser.id': 'user:sarah',

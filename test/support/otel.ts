@@ -16,6 +16,7 @@ import {
   SimpleSpanProcessor,
   TracerProvider,
   type ReadableSpan,
+  type SpanProcessor,
 } from '@opentelemetry/sdk-trace';
 import { register } from 'node:module';
 import { McpInstrumentation } from '../../src/instrumentation/instrumentation.js';
@@ -26,14 +27,46 @@ class TestMetricReader extends MetricReader {
   protected override async onForceFlush(): Promise<void> {}
 }
 
+/**
+ * Counts spans started and not yet ended, and tells waiters after every end. "Exactly n spans"
+ * then needs no grace period: once every started span has ended, an extra span would already be
+ * in the exporter (or still open, and waited for), so the count is final.
+ */
+class OpenSpans implements SpanProcessor {
+  open = 0;
+  private readonly listeners = new Set<() => void>();
+  onStart(): void {
+    this.open++;
+  }
+  onEnd(): void {
+    this.open--;
+    // After the exporting processor's onEnd (registered first) has stored the span.
+    queueMicrotask(() => {
+      for (const listener of this.listeners) listener();
+    });
+  }
+  listen(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+  async forceFlush(): Promise<void> {}
+  async shutdown(): Promise<void> {}
+}
+
 let loaderRegistered = false;
 
 export interface Harness {
   spans: InMemorySpanExporter;
   metricReader: TestMetricReader;
   instrumentation: McpInstrumentation;
-  /** Waits until `n` spans have ended (span finishing is deferred past the call). */
+  /**
+   * Waits until at least `n` spans have ended and no started span is still open (span finishing is
+   * deferred past the call), then returns every finished span: the count is final, so tests that
+   * expect exactly n see an extra one. Fails with the spans seen when the deadline passes.
+   */
   waitForSpans(n: number, timeoutMs?: number): Promise<ReadableSpan[]>;
+  /** Waits until no started span is open (e.g. before asserting that nothing was recorded). */
+  settled(timeoutMs?: number): Promise<ReadableSpan[]>;
   reset(): void;
 }
 
@@ -49,7 +82,10 @@ export function setupHarness(config: McpInstrumentationConfig = {}): Harness {
     new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }),
   );
   const spans = new InMemorySpanExporter();
-  const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter: spans })] });
+  const openSpans = new OpenSpans();
+  const provider = new TracerProvider({
+    spanProcessors: [new SimpleSpanProcessor({ exporter: spans }), openSpans],
+  });
   trace.setGlobalTracerProvider(provider);
   const metricReader = new TestMetricReader({
     aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE,
@@ -63,18 +99,33 @@ export function setupHarness(config: McpInstrumentationConfig = {}): Harness {
     spans,
     metricReader,
     instrumentation,
-    async waitForSpans(n, timeoutMs = 5000) {
-      const deadline = Date.now() + timeoutMs;
-      while (spans.getFinishedSpans().length < n) {
-        if (Date.now() > deadline) {
+    waitForSpans(n, timeoutMs = 5000) {
+      return new Promise<ReadableSpan[]>((resolve, reject) => {
+        const check = () => {
+          const finished = spans.getFinishedSpans();
+          if (finished.length < n || openSpans.open > 0) return;
+          done();
+          resolve(finished);
+        };
+        const timer = setTimeout(() => {
+          done();
           const names = spans.getFinishedSpans().map((s) => s.name);
-          throw new Error(`expected ${n} spans, got ${names.length}: ${names.join(', ')}`);
-        }
-        await new Promise((r) => setTimeout(r, 5));
-      }
-      // Give a straggler a moment so tests that expect exactly n can see an extra one.
-      await new Promise((r) => setTimeout(r, 20));
-      return spans.getFinishedSpans();
+          reject(
+            new Error(
+              `expected ${n} spans within ${timeoutMs} ms, got ${names.length} (${openSpans.open} still open): ${names.join(', ')}`,
+            ),
+          );
+        }, timeoutMs);
+        const unlisten = openSpans.listen(check);
+        const done = () => {
+          clearTimeout(timer);
+          unlisten();
+        };
+        check();
+      });
+    },
+    settled(timeoutMs = 5000) {
+      return this.waitForSpans(0, timeoutMs);
     },
     reset() {
       spans.reset();

@@ -1,6 +1,8 @@
-// Child processes for tests: started with a known pid, always killed by pid in cleanup.
+// Child processes for tests: started with a known pid, always killed by pid in cleanup, and
+// registered with the reaper so that an interrupted test process kills them too.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { trackChild } from './reaper.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const REGISTER_ESM = `${ROOT}dist/register.js`;
@@ -25,6 +27,7 @@ export function runNode(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs =
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     live.add(child);
+    trackChild(child);
     let stdout = '';
     let stderr = '';
     child.stdout!.on('data', (d: Buffer) => (stdout += d));
@@ -51,6 +54,7 @@ export function startNode(
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     live.add(child);
+    trackChild(child);
     child.on('exit', () => live.delete(child));
     let buf = '';
     const onData = (d: Buffer) => {

@@ -7,14 +7,15 @@
 //   // send OTLP/HTTP to stack.otlpHttpEndpoint, then read Jaeger, the audit file, Prometheus
 //
 // stop() ends exactly the processes this module spawned (SIGTERM, then SIGKILL) and
-// removes the temporary directory. A process exit hook kills any that a crashed test
-// left behind.
+// removes the temporary directory. The reaper (./reaper.ts) kills any that a crashed or
+// interrupted test left behind, on exit and on SIGINT/SIGTERM/SIGHUP.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { trackChild } from './reaper.js';
 
 /** Repository root (this file is test/support/stack.ts). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -38,9 +39,10 @@ export interface StackOptions {
   /** How long to wait for each component's readiness. @default 60000 */
   readyTimeoutMs?: number;
   /**
-   * `single`: one collector (collector/config.yaml). `gateways`: the scale-out topology of
-   * DESIGN.md section 8 — an agent (collector/gateway.yaml) that load-balances by trace ID
-   * to two gateways (each collector/config.yaml), Prometheus scraping both gateways.
+   * `single`: one collector (collector/config.yaml). `gateways`: the scale-out topology — an
+   * agent (collector/gateway.yaml) that load-balances by trace ID to two gateways (each
+   * collector/config.yaml), so that one session's spans always reach the same gateway's
+   * metrics; Prometheus scrapes both gateways.
    * @default 'single'
    */
   topology?: 'single' | 'gateways';
@@ -115,7 +117,13 @@ export function locateBinaries(): Promise<Binaries> {
   return binaries;
 }
 
-/** Free TCP ports on 127.0.0.1, all distinct (held open together, then released). */
+/**
+ * Free TCP ports on 127.0.0.1, all distinct (held open together, then released).
+ * Only for components that cannot listen on :0 and report the port they got (the collector,
+ * Jaeger and Prometheus read fixed addresses from their configs). Between the release and the
+ * component's bind another process may take a port: startStack() therefore retries with fresh
+ * ports when a component fails to bind.
+ */
 export async function freePorts(count: number): Promise<number[]> {
   const servers = await Promise.all(
     Array.from(
@@ -140,6 +148,8 @@ export interface WaitOptions {
   intervalMs?: number;
   /** Prefix of the timeout error. */
   message?: string;
+  /** Stops waiting (rejects) once aborted. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -148,11 +158,12 @@ export interface WaitOptions {
  */
 export async function waitFor<T>(
   fn: () => T | undefined | null | false | Promise<T | undefined | null | false>,
-  { timeoutMs = 30_000, intervalMs = 250, message = 'waitFor timed out' }: WaitOptions = {},
+  { timeoutMs = 30_000, intervalMs = 250, message = 'waitFor timed out', signal }: WaitOptions = {},
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
+    if (signal?.aborted) throw new Error(`${message}: aborted`);
     try {
       const value = await fn();
       if (value !== undefined && value !== null && value !== false) return value;
@@ -255,24 +266,6 @@ export function readAuditFile(path: string): unknown[] {
 
 // ---- process handling -------------------------------------------------------------------------
 
-const live = new Set<ChildProcess>();
-let exitHookInstalled = false;
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  // Last resort when a test process ends without calling stop(): only our own children.
-  process.on('exit', () => {
-    for (const child of live) {
-      try {
-        child.kill('SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-  });
-}
-
 function spawnLogged(
   name: string,
   command: string,
@@ -283,9 +276,8 @@ function spawnLogged(
   const fd = openSync(logPath, 'a');
   try {
     const child = spawn(command, args, { env, stdio: ['ignore', fd, fd], cwd: REPO_ROOT });
-    live.add(child);
-    child.once('exit', () => live.delete(child));
-    child.once('error', () => live.delete(child));
+    // Killed by the reaper when this test process ends in any way, stop() or not.
+    trackChild(child);
     if (child.pid === undefined) throw new Error(`could not start ${name} (${command})`);
     return child;
   } finally {
@@ -319,24 +311,57 @@ async function waitReady(
   logPath: string,
   timeoutMs: number,
 ): Promise<void> {
-  await waitFor(
+  // A component that exits (a port taken, a bad config) fails the start at once, not at the deadline.
+  let onExit: (() => void) | undefined;
+  const exited = new Promise<never>((_, reject) => {
+    onExit = () => reject(new Error(`${name} exited (${child.exitCode ?? child.signalCode})`));
+    if (child.exitCode !== null || child.signalCode !== null) onExit();
+    else child.once('exit', onExit);
+  });
+  const stopWaiting = new AbortController();
+  const ready = waitFor(
     async () => {
-      if (child.exitCode !== null || child.signalCode !== null) {
-        throw Object.assign(new Error(`${name} exited (${child.exitCode ?? child.signalCode})`), {
-          fatal: true,
-        });
-      }
       const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
       return response.ok;
     },
-    { timeoutMs, intervalMs: 200, message: `${name} not ready at ${url}` },
-  ).catch((error: Error) => {
-    throw new Error(`${error.message}\n--- ${name} log (${logPath}) ---\n${tail(logPath)}`);
-  });
+    { timeoutMs, intervalMs: 200, message: `${name} not ready at ${url}`, signal: stopWaiting.signal },
+  );
+  try {
+    await Promise.race([ready, exited]);
+  } catch (error) {
+    throw new Error(`${(error as Error).message}\n--- ${name} log (${logPath}) ---\n${tail(logPath)}`);
+  } finally {
+    child.off('exit', onExit!);
+    stopWaiting.abort();
+    ready.catch(() => undefined);
+    exited.catch(() => undefined);
+  }
 }
 
-/** Starts collector + Jaeger (+ Prometheus) on free loopback ports and waits until each is ready. */
+/** A component's log line when its fixed port was taken between freePorts() and its bind. */
+const BIND_FAILURE = /address already in use|bind: |listen tcp .*: bind|EADDRINUSE/i;
+const START_ATTEMPTS = 3;
+
+/**
+ * Starts collector + Jaeger (+ Prometheus) on free loopback ports and waits until each is ready.
+ * When a component fails because a reserved port was taken meanwhile, everything started is
+ * stopped and the stack starts again on fresh ports (up to 3 attempts).
+ */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startStackOnce(options);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (attempt >= START_ATTEMPTS || !BIND_FAILURE.test(message)) throw error;
+      process.stderr.write(
+        `startStack: a port was taken before its component bound it; retrying\n${message}\n`,
+      );
+    }
+  }
+}
+
+async function startStackOnce(options: StackOptions): Promise<Stack> {
   const {
     withPrometheus = true,
     rulesDir = join(REPO_ROOT, 'collector', 'rules'),
@@ -346,7 +371,6 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     collectorEnv = {},
     readyTimeoutMs = 60_000,
   } = options;
-  installExitHook();
   const bins = await locateBinaries();
   if (withPrometheus && !bins.prometheus)
     throw new Error('Prometheus requested but /usr/bin/prometheus is missing');
