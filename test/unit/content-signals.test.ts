@@ -1,0 +1,79 @@
+// The detection signals derived at the source: classes of personal data in a result, risk tags of
+// raw arguments. They must name what a call touched and never carry any of its text.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createClassifier } from '../../src/redaction/classify.js';
+import { classifyResult } from '../../src/instrumentation/content-signals.js';
+import { argumentRisk, compileArgumentRisk, RISK_TAGS } from '../../src/instrumentation/argument-risk.js';
+import { DEFAULT_ARGUMENT_RISK, DEFAULT_EGRESS_TOOLS } from '../../src/instrumentation/signal-defaults.js';
+import fc from '../support/property.js';
+
+const classifier = createClassifier();
+const rules = compileArgumentRisk(DEFAULT_ARGUMENT_RISK, DEFAULT_EGRESS_TOOLS);
+
+test('a small result with personal data: its classes and counts, sorted, no values', () => {
+  const rows = [
+    { name: 'Ada Byron', email: 'ada@example.org', ssn: '123-45-6789' },
+    { name: 'Alan Turing', email: 'alan@example.org', card: '4111 1111 1111 1111' },
+  ];
+  const found = classifyResult({ content: [{ type: 'text', text: JSON.stringify(rows) }] }, classifier, 1 << 20);
+  assert.deepEqual(found.classes, ['card', 'email', 'ssn']);
+  assert.deepEqual(found.counts, [1, 2, 1]);
+  assert.equal(found.total, 4);
+});
+
+test('values under sensitive keys count as class key; ordinary results count nothing', () => {
+  assert.deepEqual(classifyResult({ api_key: 'hunter2', ok: true }, classifier, 1 << 20).classes, ['key']);
+  const plain = classifyResult({ rows: [{ name: 'Sarah', balance: 48210, city: 'Leeds' }] }, classifier, 1 << 20);
+  assert.deepEqual(plain, { classes: [], counts: [], total: 0 });
+});
+
+test('the scan is a bounded prefix: a match past the limit is not seen', () => {
+  const text = 'x'.repeat(5000) + ' ada@example.org';
+  assert.equal(classifyResult(text, classifier, 4096).total, 0);
+  assert.equal(classifyResult(text, classifier, 8192).total, 1);
+  // Many empty containers cost budget too.
+  const wide = Array.from({ length: 100_000 }, () => ({}));
+  assert.equal(classifyResult(wide, classifier, 1000).total, 0);
+});
+
+test('risk tags: system and credential paths, whole-table reads, egress outside the allow-list', () => {
+  const tags = (tool: string, args: unknown) => argumentRisk(tool, args, rules);
+  assert.deepEqual(tags('file_write', { path: '/etc/cron.d/backdoor', content: 'x' }), ['system_path']);
+  assert.deepEqual(tags('file_write', { path: '/tmp/../etc/passwd' }), ['system_path']);
+  assert.deepEqual(tags('file_read', { path: '../../etc/shadow' }), ['system_path']);
+  assert.deepEqual(tags('file_read', { path: '/home/sarah/.ssh/id_rsa' }), ['system_path']);
+  assert.deepEqual(tags('file_write', { path: '~/.ssh/authorized_keys' }), ['system_path']);
+  assert.deepEqual(tags('file_write', { path: 'C:\\Windows\\System32\\drivers\\etc\\hosts' }), ['system_path']);
+  assert.deepEqual(tags('file_write', { path: '/notes/todo.txt' }), []);
+  assert.deepEqual(tags('file_write', { path: '/etcetera/notes.txt' }), []);
+  assert.deepEqual(tags('db_query', { sql: 'SELECT * FROM customers' }), ['unbounded_read']);
+  assert.deepEqual(tags('db_query', { sql: 'select id, ssn from customers -- where id = 1' }), ['unbounded_read']);
+  assert.deepEqual(tags('db_query', { sql: 'SELECT name FROM customers WHERE id = 4471' }), []);
+  assert.deepEqual(tags('db_query', { sql: 'SELECT id FROM customers ORDER BY id LIMIT 25 OFFSET 50' }), []);
+  assert.deepEqual(tags('db_query', { sql: 'SELECT count(*) FROM customers' }), []);
+  assert.deepEqual(tags('db_query', { sql: "SELECT * FROM t WHERE note = 'no where here'" }), []);
+  assert.deepEqual(tags('http_post', { url: 'https://collector.evil.example.net/drop', body: '{}' }), [
+    'egress_unlisted',
+  ]);
+  assert.deepEqual(tags('email_send', { to: 'ops@example.com', body: 'ok' }), []);
+  assert.deepEqual(tags('email_send', { to: 'x@mailinator.test', body: 'ok' }), ['egress_unlisted']);
+  // Only egress tools are checked against the allow-list.
+  assert.deepEqual(tags('db_query', { note: 'see https://elsewhere.test/' }), []);
+});
+
+test('no argument or result text ever reaches a signal: tags are the vocabulary, classes detector names', () => {
+  fc.assert(
+    fc.property(fc.string({ maxLength: 200 }), fc.string({ maxLength: 60 }), (secret, path) => {
+      const args = { path: `/etc/${path}`, sql: `SELECT * FROM ${secret}`, url: `https://${secret}.test/` };
+      for (const tag of argumentRisk('http_post', args, rules)) {
+        assert.ok((RISK_TAGS as readonly string[]).includes(tag), tag);
+      }
+      const found = classifyResult({ text: `${secret} ${secret}@example.org` }, classifier, 1 << 20);
+      for (const cls of found.classes) {
+        assert.match(cls, /^[a-z][a-z0-9_]*$/);
+        if (secret.length > 3) assert.ok(!cls.includes(secret), cls);
+      }
+    }),
+  );
+});
