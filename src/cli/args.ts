@@ -3,7 +3,7 @@
 
 import { readFile } from 'node:fs/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { ENV_HMAC_KEY } from '../evidence/file-exporter.js';
+import { ENV_HMAC_KEY, envString } from '../env.js';
 import { parseByteSize } from '../evidence/log-files.js';
 import { UsageError } from './command.js';
 
@@ -29,7 +29,7 @@ export function parseByteCount(value: string | undefined, flag: string): number 
   return n;
 }
 
-/** The HMAC key from --key, --key-file or MCP_AUDIT_HMAC_KEY (in that order). Never printed. */
+/** The HMAC key from --key, --key-file or the environment (in that order). Never printed. */
 export async function resolveKey(flags: { key?: string; 'key-file'?: string }): Promise<string | undefined> {
   if (flags.key !== undefined && flags['key-file'] !== undefined)
     throw new UsageError('use --key or --key-file, not both');
@@ -49,6 +49,5 @@ export async function resolveKey(flags: { key?: string; 'key-file'?: string }): 
     if (key === '') throw new UsageError(`--key-file ${flags['key-file']}: the file is empty`);
     return key;
   }
-  const env = process.env[ENV_HMAC_KEY];
-  return env ? env : undefined;
+  return envString(ENV_HMAC_KEY);
 }

@@ -1,7 +1,7 @@
 // `mcp-audit sink`: runs the OTLP/HTTP receiver that writes the evidence log until SIGTERM/SIGINT,
 // then finishes in-flight requests, fsyncs and exits 0.
 
-import { ENV_FILE, ENV_FILE_MAX_BYTES } from '../evidence/file-exporter.js';
+import { ENV_FILE, ENV_FILE_MAX_BYTES, ENV_HMAC_KEY, envString } from '../env.js';
 import { startSink, DEFAULT_MAX_BODY_BYTES, TRACES_PATH } from '../evidence/sink.js';
 import { parse, parseByteCount, resolveKey } from './args.js';
 import { EXIT_FAILED, EXIT_OK, UsageError, type Command } from './command.js';
@@ -21,7 +21,7 @@ Options:
   --max-bytes N           rotate before a file exceeds N bytes, e.g. 64MiB (default
                           $${ENV_FILE_MAX_BYTES}, else never)
   --max-body-bytes N      largest request body, compressed or not (default ${DEFAULT_MAX_BODY_BYTES / 1024 / 1024}MiB)
-  --key-file PATH         HMAC key for the chain (default $MCP_AUDIT_HMAC_KEY; no --key here:
+  --key-file PATH         HMAC key for the chain (default $${ENV_HMAC_KEY}; no --key here:
                           a long-running process would show it in process lists)
   -h, --help              show this help
 
@@ -44,10 +44,10 @@ export const sinkCommand: Command = {
       },
       false,
     );
-    const file = values.file ?? process.env[ENV_FILE];
+    const file = values.file ?? envString(ENV_FILE);
     if (!file) throw new UsageError(`--file is required (or set ${ENV_FILE})`);
     const { host, port } = parseListen(values.listen);
-    const maxBytes = parseByteCount(values['max-bytes'] ?? process.env[ENV_FILE_MAX_BYTES], '--max-bytes');
+    const maxBytes = parseByteCount(values['max-bytes'] ?? envString(ENV_FILE_MAX_BYTES), '--max-bytes');
     const maxBodyBytes = parseByteCount(values['max-body-bytes'], '--max-body-bytes');
     const hmacKey = await resolveKey({ 'key-file': values['key-file'] });
 

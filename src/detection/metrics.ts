@@ -1,25 +1,24 @@
-// The metric contract (DESIGN.md section 6): what the collector derives from tools/call spans and
-// Prometheus stores. The alert rules, the dashboards and the tests read these names; the collector
-// config (collector/config.yaml) must produce exactly them.
+// The metric contract (docs/architecture.md, "The metric contract"): what the collector derives from
+// tools/call spans and Prometheus stores. The alert rules, the dashboards and the tests read it; the
+// collector config (collector/config.yaml) must produce exactly these names, labels and buckets.
+import {
+  METRIC_RESULT_BYTES,
+  METRIC_RESULT_SIZE,
+  METRIC_TOOL_CALL_DURATION,
+  METRIC_TOOL_CALLS,
+  METRIC_TOOL_ERRORS,
+} from '../semconv.js';
 
-/** Metric names exactly as Prometheus sees them. */
+export { METRIC_LABELS } from '../semconv.js';
+
+/** Metric names exactly as Prometheus sees them, by role. */
 export const METRICS = {
-  calls: 'mcp_audit_tool_calls_total',
-  errors: 'mcp_audit_tool_errors_total',
-  resultBytes: 'mcp_audit_result_bytes_total',
-  resultSize: 'mcp_audit_result_size_bytes',
-  duration: 'mcp_audit_tool_call_duration_seconds',
+  calls: METRIC_TOOL_CALLS,
+  errors: METRIC_TOOL_ERRORS,
+  resultBytes: METRIC_RESULT_BYTES,
+  resultSize: METRIC_RESULT_SIZE,
+  duration: METRIC_TOOL_CALL_DURATION,
 } as const;
-
-/** Labels of every contract metric; a missing value is the literal `none`. */
-export const METRIC_LABELS = [
-  'session_id',
-  'tool',
-  'caller',
-  'server',
-  'error_type',
-  'service_name',
-] as const;
 
 /** Bucket bounds of the two histograms, as configured in the collector. */
 export const RESULT_SIZE_BOUNDS = [1024, 10240, 102400, 1048576, 5242880, 52428800] as const;

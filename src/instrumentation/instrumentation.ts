@@ -9,6 +9,7 @@ import {
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Hook as RequireHook } from 'require-in-the-middle';
+import { satisfies } from 'semver';
 import type { PatchDeps } from './call.js';
 import { createRequestPatch } from './client.js';
 import { createHttpEntryPatch, type HttpEntryFn } from './http-peer.js';
@@ -19,8 +20,8 @@ import type { McpInstrumentationConfig } from './types.js';
 import { PACKAGE_NAME, PACKAGE_VERSION } from '../version.js';
 
 const SDK_V1 = '@modelcontextprotocol/sdk';
-const SDK_V1_RANGE = ['>=1.17.0 <2'];
-const SDK_V2_RANGE = ['>=2.0.0 <3'];
+const SDK_V1_RANGE = '>=1.17.0 <2';
+const SDK_V2_RANGE = '>=2.0.0 <3';
 // The internal files patched in 1.x, by path below dist/{esm,cjs}/ (without extension).
 const V1_PROTOCOL = 'shared/protocol';
 const V1_STREAMABLE_HTTP = 'server/streamableHttp';
@@ -82,7 +83,7 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
     const v1File = (build: 'esm' | 'cjs', file: V1File) =>
       new InstrumentationNodeModuleFile(
         `${SDK_V1}/dist/${build}/${file}.js`,
-        SDK_V1_RANGE,
+        [SDK_V1_RANGE],
         file === V1_PROTOCOL ? patch : (exports: HttpEntryModule) => this._patchHttpEntry(exports, file),
         file === V1_PROTOCOL ? unpatch : (exports: HttpEntryModule) => this._unpatchHttpEntry(exports, file),
       );
@@ -90,13 +91,13 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
     return [
       // 1.x: the package's "." export points to a file that does not exist, so hooks on the package
       // name never fire; its internal files are hooked instead (CJS side: see enable()).
-      new InstrumentationNodeModuleDefinition(SDK_V1, SDK_V1_RANGE, undefined, undefined, [
+      new InstrumentationNodeModuleDefinition(SDK_V1, [SDK_V1_RANGE], undefined, undefined, [
         ...V1_FILES.map((file) => v1File('esm', file)),
         ...this._v1CjsFiles.values(),
       ]),
       // 2.x bundles a Protocol class into each package's hashed chunks, but exports it by name.
-      new InstrumentationNodeModuleDefinition('@modelcontextprotocol/client', SDK_V2_RANGE, patch, unpatch),
-      new InstrumentationNodeModuleDefinition('@modelcontextprotocol/server', SDK_V2_RANGE, patch, unpatch),
+      new InstrumentationNodeModuleDefinition('@modelcontextprotocol/client', [SDK_V2_RANGE], patch, unpatch),
+      new InstrumentationNodeModuleDefinition('@modelcontextprotocol/server', [SDK_V2_RANGE], patch, unpatch),
     ];
   }
 
@@ -110,9 +111,9 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
       const file = files.get(name.replace(/\.js$/, ''));
       if (!file) return exports;
       const version = readVersion(baseDir);
-      if (version === undefined || !/^1\.(1[7-9]|[2-9]\d)\./.test(version)) {
+      if (version === undefined || !satisfies(version, SDK_V1_RANGE, { includePrerelease: true })) {
         this._diag.debug(
-          `${SDK_V1} ${version ?? '(unknown version)'} is outside ${SDK_V1_RANGE.join(' ')}; not patched`,
+          `${SDK_V1} ${version ?? '(unknown version)'} is outside ${SDK_V1_RANGE}; not patched`,
         );
         return exports;
       }

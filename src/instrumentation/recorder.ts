@@ -13,6 +13,22 @@ import {
   type RedactionOptions,
   type Redactor,
 } from '../redaction/redact.js';
+import {
+  ENV_CAPTURE_ARGUMENTS,
+  ENV_CAPTURE_RESULTS,
+  ENV_GENAI_CAPTURE_CONTENT,
+  ENV_REQUIRE_CALLER,
+  ENV_RESULT_SCAN_CHARS,
+  envBool,
+  envChoice,
+  envList,
+  envString,
+} from '../env.js';
+import { createClassifier, type Classifier } from '../redaction/classify.js';
+import { argumentRisk, compileArgumentRisk, type ArgumentRiskRules } from './argument-risk.js';
+import { classifyResult, DEFAULT_RESULT_SCAN_CHARS, resultClassAttributes } from './content-signals.js';
+import { disarmInFlightMark } from './in-flight.js';
+import { DEFAULT_ARGUMENT_RISK, DEFAULT_EGRESS_TOOLS, DEFAULT_IN_FLIGHT_MARK_SECONDS } from './signal-defaults.js';
 import { resultSize, summarizeResult } from './summarize.js';
 import { classifyErrorResponse, CLIENT_FAULT_CODES, outcomeAttributes, type Outcome } from './attributes.js';
 import {
@@ -22,6 +38,7 @@ import {
   ATTR_GEN_AI_TOOL_CALL_ARGUMENTS,
   ATTR_GEN_AI_TOOL_CALL_RESULT,
   ATTR_GEN_AI_TOOL_NAME,
+  ATTR_MCP_AUDIT_ARGUMENTS_RISK,
   ATTR_MCP_AUDIT_PROMPT_ARGUMENTS,
   ATTR_MCP_AUDIT_REDACTED_COUNT,
   ATTR_MCP_AUDIT_RESULT_SIZE,
@@ -109,16 +126,14 @@ export interface Call {
   startedAt: number;
   redacted: number;
   done: boolean;
+  /** tools/call: the raw arguments, read once more after the call for the risk tags (never recorded). */
+  args?: unknown;
+  /** The pending in-flight mark (in-flight.ts), cleared when the call ends. */
+  inFlightTimer?: NodeJS.Timeout;
 }
 
-const CAPTURE_MODES: ReadonlySet<string> = new Set(['redacted', 'hash', 'shape', 'none']);
-
-function modeFromEnv(value: string | undefined, name: string, diag: DiagLogger): CaptureMode | undefined {
-  if (value === undefined || value === '') return undefined;
-  if (CAPTURE_MODES.has(value)) return value as CaptureMode;
-  diag.warn(`${name}=${JSON.stringify(value)} is not one of redacted, hash, shape, none; using the default`);
-  return undefined;
-}
+/** Every capture mode, in the order help texts list them. */
+export const CAPTURE_MODES = ['redacted', 'hash', 'shape', 'none'] as const satisfies readonly CaptureMode[];
 
 /**
  * Everything both sides need to turn a request and its outcome into attributes: the redactor, the
@@ -130,31 +145,34 @@ export class Recorder {
   private readonly resultMode: CaptureMode;
   private readonly tools: NonNullable<McpInstrumentationConfig['tools']>;
   readonly requireCaller: ReadonlySet<string>;
+  private readonly classifier: Classifier;
+  private readonly resultScanChars: number;
+  private readonly riskRules: ArgumentRiskRules;
+  /** Milliseconds a tool call runs before its in-flight marker span; 0: never. */
+  readonly inFlightMarkMs: number;
 
   constructor(
     config: McpInstrumentationConfig,
     private readonly diag: DiagLogger,
     private readonly histograms: () => DurationHistograms,
   ) {
-    const env = process.env;
-    this.redactor = createRedactor(config.redaction ?? envRedaction(diag));
-    this.argsMode =
-      config.captureArguments ??
-      modeFromEnv(env.MCP_AUDIT_CAPTURE_ARGUMENTS, 'MCP_AUDIT_CAPTURE_ARGUMENTS', diag) ??
-      'redacted';
-    const genAiContent =
-      env.OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT === 'true' ? 'redacted' : undefined;
+    const redaction = config.redaction ?? envRedaction(diag);
+    this.redactor = createRedactor(redaction);
+    this.classifier = createClassifier(redaction);
+    this.resultScanChars = config.resultScanChars ?? envCount(ENV_RESULT_SCAN_CHARS, diag) ?? DEFAULT_RESULT_SCAN_CHARS;
+    this.riskRules = compileArgumentRisk(
+      config.argumentRisk ?? DEFAULT_ARGUMENT_RISK,
+      config.egressTools ?? DEFAULT_EGRESS_TOOLS,
+    );
+    this.inFlightMarkMs = Math.max(0, (config.inFlightMarkSeconds ?? DEFAULT_IN_FLIGHT_MARK_SECONDS) * 1000);
+    this.argsMode = config.captureArguments ?? envChoice(ENV_CAPTURE_ARGUMENTS, CAPTURE_MODES) ?? 'redacted';
     this.resultMode =
       config.captureResults ??
-      modeFromEnv(env.MCP_AUDIT_CAPTURE_RESULTS, 'MCP_AUDIT_CAPTURE_RESULTS', diag) ??
-      genAiContent ??
+      envChoice(ENV_CAPTURE_RESULTS, CAPTURE_MODES) ??
+      (envBool(ENV_GENAI_CAPTURE_CONTENT) ? 'redacted' : undefined) ??
       'none';
     this.tools = config.tools ?? {};
-    const fromEnv = (env.MCP_AUDIT_REQUIRE_CALLER ?? '')
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean);
-    this.requireCaller = new Set([...(config.requireCallerFor ?? []), ...fromEnv]);
+    this.requireCaller = new Set([...(config.requireCallerFor ?? []), ...envList(ENV_REQUIRE_CALLER)]);
   }
 
   private argumentsMode(tool: string | undefined): CaptureMode {
@@ -218,6 +236,7 @@ export class Recorder {
     if (call.done) return;
     call.done = true;
     const endedAt = performance.now();
+    disarmInFlightMark(call);
     setImmediate(() => this.complete(call, outcome, result, endedAt));
   }
 
@@ -230,10 +249,18 @@ export class Recorder {
       }
       attrs[ATTR_MCP_AUDIT_RESULT_SIZE] =
         outcome.errorType && outcome.errorType !== ERROR_TYPE_TOOL_ERROR ? 0 : resultSize(result);
+      if (call.method === 'tools/call') {
+        const risk = argumentRisk(call.tool, call.args, this.riskRules);
+        call.args = undefined;
+        if (risk.length > 0) attrs[ATTR_MCP_AUDIT_ARGUMENTS_RISK] = risk;
+      }
       if (
         result !== undefined &&
         (call.method === 'tools/call' || call.method === 'resources/read' || call.method === 'prompts/get')
       ) {
+        if (this.resultScanChars > 0) {
+          resultClassAttributes(classifyResult(result, this.classifier, this.resultScanChars), attrs);
+        }
         const summary = summarizeResult(result);
         if (summary) {
           const { text, count } = this.redactor.string(summary);
@@ -296,6 +323,16 @@ function envRedaction(diag: DiagLogger): RedactionOptions {
     );
     return {};
   }
+}
+
+// A whole number >= 0 from the environment; anything else is reported and the default applies.
+function envCount(name: string, diag: DiagLogger): number | undefined {
+  const raw = envString(name);
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (Number.isSafeInteger(n) && n >= 0) return n;
+  diag.warn(`mcp-audit: ignoring ${name}=${JSON.stringify(raw)} (not a whole number); using the default`);
+  return undefined;
 }
 
 function isToolError(result: unknown): boolean {

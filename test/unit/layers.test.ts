@@ -11,12 +11,12 @@ const SRC = fileURLToPath(new URL('../../src/', import.meta.url));
 
 /** Bottom to top. Each entry is a file or a directory under src/; entries sharing a rank may not import each other. */
 const LAYERS: readonly (readonly string[])[] = [
-  ['version.ts', 'semconv.ts'],
+  ['version.ts', 'semconv.ts', 'env.ts', 'otel-setup.ts'],
   ['redaction/'],
   ['instrumentation/'],
   ['evidence/'],
   ['detection/'],
-  ['sdk.ts'],
+  ['sdk.ts', 'sdk-detect.ts'],
   ['proxy/'],
   ['doctor/', 'demo/'],
   ['cli/'],
