@@ -3,17 +3,10 @@
 
 import { createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import { CUT_SUFFIX } from './bounded-json.js';
-import {
-  BUILTIN_CLASS_NAMES,
-  KEY_CLASS,
-  builtinDetectors,
-  isBuiltinSensitiveKey,
-  keyValueDetectors,
-  normalizeKey,
-  renderSpans,
-  scanText,
-  type Detector,
-} from './patterns.js';
+import { BUILTIN_CLASS_NAMES, KEY_CLASS, builtinDetectors, type Detector } from './detectors.js';
+import { keyValueDetectors } from './key-value.js';
+import { isBuiltinSensitiveKey, isHintKey, normalizeKey } from './keys.js';
+import { renderSpans, scanText } from './scanner.js';
 
 export interface RedactionOptions {
   /** User classes, masked as `[REDACTED:<name>]`; names match /^[A-Za-z0-9_.-]{1,64}$/. Run after the built-ins. */
@@ -87,6 +80,8 @@ export interface Config {
   readonly maxDepth: number;
   readonly hashKey: KeyObject;
   isSensitiveKey(raw: string): boolean;
+  /** A key that only hints at a secret (a random-looking value under it is masked). */
+  isHintKey(raw: string): boolean;
   /** An object key with value patterns applied (keys are names, so no key masking). */
   redactKey(raw: string): { text: string; count: number };
 }
@@ -141,6 +136,10 @@ export function buildConfig(options: RedactionOptions): Config {
         cache.set(raw, hit);
       }
       return hit;
+    },
+    isHintKey(raw: string): boolean {
+      const n = normalizeKey(raw.length > KEY_LIMIT ? raw.slice(0, KEY_LIMIT) : raw);
+      return !allowKeys.has(n) && isHintKey(n);
     },
     redactKey(raw: string): { text: string; count: number } {
       let hit = keyCache.get(raw);

@@ -1,4 +1,4 @@
-// Redaction engine (DESIGN.md section 5): the last code that sees tool arguments and results
+// Redaction engine: the last code that sees tool arguments and results
 // before they become span attributes. It fails closed: what it cannot read or classify it does
 // not emit, and nothing it is handed can make it throw or run unbounded.
 //
@@ -27,10 +27,10 @@
 
 import { boundedStringify, CUT_SUFFIX } from './bounded-json.js';
 import { buildConfig, type RedactionOptions } from './config.js';
-import { renderSpans, scanText } from './patterns.js';
+import { renderSpans, scanText } from './scanner.js';
 import { SCAN_OVERLAP, Walk, type WalkMode } from './walk.js';
 
-export { BUILTIN_CLASS_NAMES, type BuiltinClassName } from './patterns.js';
+export { BUILTIN_CLASS_NAMES, type BuiltinClassName } from './detectors.js';
 export { redactionOptionsFromEnv, type RedactionOptions } from './config.js';
 
 export type CaptureMode = 'redacted' | 'hash' | 'shape' | 'none';

@@ -5,7 +5,9 @@ import { createHmac } from 'node:crypto';
 import { types } from 'node:util';
 import { CUT_MARK, CUT_SUFFIX } from './bounded-json.js';
 import type { Config } from './config.js';
-import { KEY_CLASS, isMaskToken, maskToken, renderSpans, scanText } from './patterns.js';
+import { KEY_CLASS } from './detectors.js';
+import { isMaskToken, maskToken, renderSpans, scanText } from './scanner.js';
+import { looksRandom } from './validators.js';
 
 // Longest secret whose end must be visible to validate it (IBAN 42, card 23, email ≤ 254); a
 // string is scanned this far past where it is cut so a secret straddling the cut is still found.
@@ -303,7 +305,11 @@ export class Walk {
       const child = readProp(v, k);
       const outKey = uniqueKey(out, this.key(k));
       this.spent += outKey.length + 4;
-      const childForced = forced || this.cfg.isSensitiveKey(k) || (pairForced && k === 'value');
+      const childForced =
+        forced ||
+        this.cfg.isSensitiveKey(k) ||
+        (pairForced && k === 'value') ||
+        (typeof child === 'string' && this.cfg.isHintKey(k) && looksRandom(child));
       setOwn(out, outKey, this.node(child, depth + 1, childForced));
     }
     return out;

@@ -3,12 +3,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import fc from '../support/property.js';
 import { createRedactor, type CaptureMode } from '../../src/redaction/redact.js';
-import {
-  builtinDetectors,
-  isBuiltinSensitiveKey,
-  keyValueDetectors,
-  scanText,
-} from '../../src/redaction/patterns.js';
+import { builtinDetectors } from '../../src/redaction/detectors.js';
+import { keyValueDetectors } from '../../src/redaction/key-value.js';
+import { isBuiltinSensitiveKey } from '../../src/redaction/keys.js';
+import { scanText } from '../../src/redaction/scanner.js';
 
 const corpus = JSON.parse(
   readFileSync(new URL('../fixtures/secrets-corpus.json', import.meta.url), 'utf8'),

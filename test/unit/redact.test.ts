@@ -7,7 +7,8 @@ import {
   redactionOptionsFromEnv,
   type Redactor,
 } from '../../src/redaction/redact.js';
-import { scanText, builtinDetectors } from '../../src/redaction/patterns.js';
+import { builtinDetectors } from '../../src/redaction/detectors.js';
+import { scanText } from '../../src/redaction/scanner.js';
 
 interface Secret {
   class: string;
@@ -35,6 +36,13 @@ function allText(v: unknown, out: string[] = []): string[] {
   return out;
 }
 
+function asciiReading(s: string): string {
+  return s
+    .normalize('NFKC')
+    .replace(/\p{Cf}/gu, '')
+    .replace(/[\u0660-\u0669]/g, (d) => String(d.charCodeAt(0) - 0x660));
+}
+
 /** The parts of a corpus value that must never be visible, including partial and digit-only forms. */
 function fingerprints(s: Secret): string[] {
   let core = s.value;
@@ -43,8 +51,12 @@ function fingerprints(s: Secret): string[] {
   if (s.value.startsWith('https://hooks.slack.com/services/'))
     core = s.value.slice('https://hooks.slack.com/services/'.length);
   const out = new Set([core]);
-  if (['card', 'ssn', 'phone'].includes(s.class)) out.add(core.replace(/[^0-9]/g, ''));
-  if (s.class === 'iban') out.add(core.replace(/ /g, ''));
+  // Evasion forms (fullwidth or Arabic-Indic digits, zero-width and other format characters)
+  // are also checked in their plain ASCII reading.
+  const plain = asciiReading(core);
+  if (plain !== core) out.add(plain);
+  if (['card', 'ssn', 'phone'].includes(s.class)) out.add(plain.replace(/[^0-9]/g, ''));
+  if (s.class === 'iban') out.add(plain.replace(/[^A-Za-z0-9]/g, ''));
   if (core.length >= 24 && !['email', 'url_password', 'private_key'].includes(s.class)) {
     out.add(core.slice(-12));
     out.add(core.slice(Math.floor(core.length / 2) - 6, Math.floor(core.length / 2) + 6));
@@ -76,7 +88,7 @@ function textShapes(s: string): Array<[string, unknown]> {
 
 function numberShape(s: Secret): unknown {
   if (s.class !== 'card' && s.class !== 'ssn') return undefined;
-  const digits = s.value.replace(/[^0-9]/g, '');
+  const digits = asciiReading(s.value).replace(/[^0-9]/g, '');
   if (digits.startsWith('0')) return undefined; // a number cannot carry the leading zero
   const n = Number(digits);
   return Number.isSafeInteger(n) ? n : BigInt(digits);
@@ -407,7 +419,7 @@ describe('options', () => {
   test('bad configuration throws clear errors at creation', () => {
     assert.throws(
       () => createRedactor({ disableClasses: ['phones'] }),
-      /unknown class "phones"; known classes: private_key, jwt/,
+      /unknown class "phones"; known classes: private_key, google_api_key, /,
     );
     assert.throws(() => createRedactor({ disableClasses: ['key'] }), /key-based masking cannot be disabled/);
     assert.throws(() => createRedactor({ maxBytes: 10 }), /maxBytes must be an integer between 64 and/);
@@ -424,8 +436,8 @@ describe('options', () => {
     assert.throws(() => createRedactor({ hashKey: '' }), /hashKey must be a non-empty/);
   });
 
-  test('the built-in class list is exported', () => {
-    assert.deepEqual([...BUILTIN_CLASS_NAMES].sort(), [
+  test('the built-in class list is exported: the core classes and every provider, each once', () => {
+    for (const name of [
       'aws_access_key',
       'aws_secret',
       'bearer',
@@ -441,7 +453,36 @@ describe('options', () => {
       'ssn',
       'stripe_key',
       'url_password',
-    ]);
+      'google_api_key',
+      'gitlab_token',
+      'npm_token',
+      'pypi_token',
+      'twilio_key',
+      'sendgrid_key',
+      'mailgun_key',
+      'shopify_token',
+      'square_token',
+      'heroku_key',
+      'digitalocean_token',
+      'huggingface_token',
+      'anthropic_key',
+      'azure_secret',
+      'databricks_token',
+      'discord_token',
+      'telegram_token',
+      'atlassian_token',
+      'linear_key',
+      'notion_token',
+      'doppler_token',
+      'vault_token',
+      'sentry_token',
+      'grafana_token',
+      'newrelic_key',
+      'datadog_key',
+    ])
+      assert.ok(BUILTIN_CLASS_NAMES.includes(name), name);
+    assert.equal(new Set(BUILTIN_CLASS_NAMES).size, BUILTIN_CLASS_NAMES.length);
+    assert.equal(BUILTIN_CLASS_NAMES[0], 'private_key');
   });
 });
 

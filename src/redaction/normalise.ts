@@ -1,0 +1,126 @@
+// The normalised views a string is matched against, so a secret written with Unicode look-alikes
+// is still recognised: NFKC (fullwidth letters and digits, ligatures, compatibility spaces), every
+// other decimal digit (Arabic-Indic, Devanagari, …) to ASCII, dash, slash and space variants to
+// their ASCII form, combining marks after a digit dropped, and format characters (zero-width
+// space and joiners, soft hyphen, BOM, bidi controls) removed. Each view keeps, per character,
+// the range of the original it came from, so a match is mapped back and the mask replaces
+// exactly the original characters.
+//
+// A zero-width character may stand for nothing (`gh\u200Bp_…`) or for a separator
+// (`412\u200B55\u200B1234`), so when the text has one a second view reads it as a space.
+//
+// Cost: plain ASCII is returned as is after one regex test; other text that NFKC leaves alone
+// and that has no special character costs one normalize() call.
+
+export interface View {
+  /** The normalised text. */
+  readonly text: string;
+  /** Original start of the character at each index of `text`. */
+  readonly from: Int32Array;
+  /** Original end (exclusive) of the character at each index of `text`. */
+  readonly to: Int32Array;
+}
+
+const NON_ASCII = /[^\x00-\x7f]/;
+// Characters NFKC leaves alone but that we still rewrite or remove.
+const SPECIAL =
+  /[\p{Cf}\p{M}\p{Zs}\u2010-\u2015\u2212\u2043\u2044\u2215\u2E3A\u2E3B\uFE58\uFE63\uFF0D]|[^\P{Nd}0-9]/u;
+const FORMAT = /^\p{Cf}$/u;
+const MARK = /^\p{M}$/u;
+const DIGIT = /^\p{Nd}$/u;
+const SPACE = /^\p{Zs}$/u;
+const DASHES = /[\u2010-\u2015\u2212\u2043\u2E3A\u2E3B\uFE58\uFE63\uFF0D]/g;
+const SLASHES = /[\u2044\u2215]/g;
+
+/** True when `text` is matched as it is (no view differs from it). */
+export function isPlain(text: string): boolean {
+  if (!NON_ASCII.test(text)) return true;
+  return !SPECIAL.test(text) && text.normalize('NFKC') === text;
+}
+
+// Unicode lays out every decimal digit set as ten consecutive code points from zero up.
+function digitValue(cp: number): number {
+  let offset = 0;
+  while (offset < 10 && DIGIT.test(String.fromCodePoint(cp - offset - 1))) offset++;
+  return offset % 10;
+}
+
+class ViewBuilder {
+  private readonly parts: string[] = [];
+  private from: number[] = [];
+  private to: number[] = [];
+
+  push(s: string, start: number, end: number): void {
+    this.parts.push(s);
+    for (let i = 0; i < s.length; i++) {
+      this.from.push(start);
+      this.to.push(end);
+    }
+  }
+
+  build(): View {
+    return { text: this.parts.join(''), from: Int32Array.from(this.from), to: Int32Array.from(this.to) };
+  }
+}
+
+function rewrite(chunk: string): string {
+  const n = chunk.normalize('NFKC');
+  if (n.length === 1) {
+    if (SPACE.test(n)) return ' ';
+    const cp = n.codePointAt(0)!;
+    if (cp > 0x7f && DIGIT.test(n)) return String(digitValue(cp));
+  }
+  return n
+    .replace(DASHES, '-')
+    .replace(SLASHES, '/')
+    .replace(/\p{Zs}/gu, ' ');
+}
+
+/** The views of a text that is not plain (see isPlain): one, or two when it has format characters. */
+export function normalisedViews(text: string): View[] {
+  const removed = new ViewBuilder();
+  const spaced = new ViewBuilder();
+  let sawFormat = false;
+  let i = 0;
+  while (i < text.length) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) {
+      const next = text.charCodeAt(i + 1);
+      // ASCII without a combining mark after it: copied through.
+      if (!(next >= 0x300) || !MARK.test(String.fromCodePoint(text.codePointAt(i + 1)!))) {
+        removed.push(text[i]!, i, i + 1);
+        spaced.push(text[i]!, i, i + 1);
+        i++;
+        continue;
+      }
+    }
+    const cp = text.codePointAt(i)!;
+    const base = String.fromCodePoint(cp);
+    let end = i + base.length;
+    if (FORMAT.test(base)) {
+      sawFormat = true;
+      spaced.push(' ', i, end);
+      i = end;
+      continue;
+    }
+    // The base and its combining marks normalise together (e + U+0301 → é).
+    while (end < text.length) {
+      const m = String.fromCodePoint(text.codePointAt(end)!);
+      if (!MARK.test(m)) break;
+      end += m.length;
+    }
+    let out = rewrite(text.slice(i, end));
+    // A mark cannot turn a digit into something else: `4\u0301111…` is 4111….
+    if (/^[0-9]\p{M}+$/u.test(out)) out = out[0]!;
+    if (MARK.test(out)) out = '';
+    removed.push(out, i, end);
+    spaced.push(out, i, end);
+    i = end;
+  }
+  return sawFormat ? [removed.build(), spaced.build()] : [removed.build()];
+}
+
+/** The original [start, end) of the view's [start, end). */
+export function toOriginal(view: View, start: number, end: number): [number, number] {
+  return [view.from[start]!, view.to[end - 1]!];
+}

@@ -1,0 +1,137 @@
+// Number-shaped classes (card, SSN, IBAN) found by trying every start and length a number can
+// have, so a candidate that fails its checksum never hides a valid one that overlaps it: a
+// prefix glued in front (`1234 4111 1111 1111 1111`, `AA00 DE89 3704 …`), a group after it
+// (`4111 1111 1111 1111 479`). Inside a number any run of separators counts alike (space, tab,
+// dot, dash, slash, underscore; the normalised view has already turned NBSP, en dashes,
+// fullwidth forms and the like into these).
+
+import { IBAN_LENGTHS, cardValid, ibanValid, ssnValid } from './validators.js';
+
+export type Range = readonly [number, number];
+
+const SEP = '(?:[ \\t._/+-]|%2[0DdEeFf]){1,4}';
+// Digit groups joined by separator runs, starting a token.
+const NUMBER_RUN = new RegExp(`(?<![A-Za-z0-9])[0-9]+(?:${SEP}[0-9]+)*`, 'g');
+const GROUP = /[0-9]+/g;
+const MAX_CARD_DIGITS = 19;
+
+interface Group {
+  start: number;
+  end: number;
+}
+
+function groupsOf(run: string, offset: number): Group[] {
+  const out: Group[] = [];
+  GROUP.lastIndex = 0;
+  for (let m = GROUP.exec(run); m !== null; m = GROUP.exec(run))
+    out.push({ start: offset + m.index, end: offset + m.index + m[0].length });
+  return out;
+}
+
+// Printed cards are contiguous, evenly grouped (4-4-4-4, 2-2-…, one digit apart), evenly grouped
+// with a shorter or longer last group (4-4-4-4-3), or Amex/Diners 4-6-5 and 4-6-4. Windows of
+// unevenly sized groups are lists of numbers (times, phone pairs, tables), not cards.
+function cardShaped(sizes: readonly number[]): boolean {
+  if (sizes.length <= 2) return true;
+  if (sizes.length === 3 && sizes[0] === 4 && sizes[1] === 6) return true;
+  for (let i = 1; i < sizes.length - 1; i++) if (sizes[i] !== sizes[0]) return false;
+  return true;
+}
+
+function isDecimal(text: string, groups: readonly Group[]): boolean {
+  return groups.length === 2 && groups[1]!.start - groups[0]!.end === 1 && text[groups[0]!.end] === '.';
+}
+
+function pushMerged(out: Array<[number, number]>, start: number, end: number): void {
+  const last = out[out.length - 1];
+  if (last !== undefined && start <= last[1]) last[1] = Math.max(last[1], end);
+  else out.push([start, end]);
+}
+
+/** Every card inside every number run: each group start, each window of 13-19 digits. */
+export function findCards(text: string): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  NUMBER_RUN.lastIndex = 0;
+  for (let m = NUMBER_RUN.exec(text); m !== null; m = NUMBER_RUN.exec(text)) {
+    const groups = groupsOf(m[0], m.index);
+    // A run glued to a letter at its end loses that group (`…1111abc` is not part of a number).
+    if (/[A-Za-z]/.test(text[m.index + m[0].length] ?? '')) groups.pop();
+    if (groups.length === 0 || isDecimal(text, groups)) continue;
+    for (let i = 0; i < groups.length; i++) {
+      let digits = '';
+      const sizes: number[] = [];
+      let best = -1;
+      for (let j = i; j < groups.length; j++) {
+        const g = text.slice(groups[j]!.start, groups[j]!.end);
+        digits += g;
+        sizes.push(g.length);
+        if (digits.length > MAX_CARD_DIGITS) break;
+        if (digits.length >= 13 && cardShaped(sizes) && cardValid(digits)) best = j;
+      }
+      if (best >= 0) pushMerged(out, groups[i]!.start, groups[best]!.end);
+    }
+  }
+  return out;
+}
+
+// 3-2-4 digits with separator runs; a bare nine-digit run in text is an id, not an SSN.
+const SSN = new RegExp(`(?<![A-Za-z0-9])([0-9]{3})${SEP}([0-9]{2})${SEP}([0-9]{4})(?![A-Za-z0-9])`, 'g');
+
+export function findSsns(text: string): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  SSN.lastIndex = 0;
+  for (let m = SSN.exec(text); m !== null; m = SSN.exec(text)) {
+    if (ssnValid(m[1]!, m[2]!, m[3]!)) out.push([m.index, m.index + m[0].length]);
+    else SSN.lastIndex = m.index + 1;
+  }
+  return out;
+}
+
+/** A scalar that is nothing but nine digits with a valid SSN structure. */
+export function wholeSsn(s: string): boolean {
+  const t = s.trim();
+  return /^[0-9]{9}$/.test(t) && ssnValid(t.slice(0, 3), t.slice(3, 5), t.slice(5));
+}
+
+const IBAN_START = /(?<![A-Za-z0-9])(?:[A-Z]{2}|[a-z]{2})[0-9]{2}/g;
+const SEPARATOR = /[ \t._/+-]/;
+const ENCODED_SEPARATOR = /^%2[0DdEeFf]$/;
+
+// From a country code, collect exactly the registry length of alphanumerics (same letter case as
+// the country code), stepping over separator runs; the IBAN must end where a group ends.
+function ibanAt(text: string, start: number): number | undefined {
+  const cc = text.slice(start, start + 2).toUpperCase();
+  const length = IBAN_LENGTHS[cc];
+  if (length === undefined) return undefined;
+  const upper = text[start]! <= 'Z';
+  const part = upper ? /[A-Z0-9]/ : /[a-z0-9]/;
+  let compact = '';
+  let i = start;
+  let gap = 0;
+  while (i < text.length && compact.length < length) {
+    const c = text[i]!;
+    if (part.test(c)) {
+      compact += c;
+      gap = 0;
+    } else if (compact.length >= 4 && gap < 4 && SEPARATOR.test(c)) gap++;
+    else if (compact.length >= 4 && gap < 4 && ENCODED_SEPARATOR.test(text.slice(i, i + 3))) {
+      gap++;
+      i += 2;
+    } else return undefined;
+    i++;
+  }
+  if (compact.length !== length || /[A-Za-z0-9]/.test(text[i] ?? '')) return undefined;
+  return ibanValid(compact.toUpperCase()) ? i : undefined;
+}
+
+export function findIbans(text: string): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  IBAN_START.lastIndex = 0;
+  for (let m = IBAN_START.exec(text); m !== null; m = IBAN_START.exec(text)) {
+    const end = ibanAt(text, m.index);
+    if (end === undefined) continue;
+    out.push([m.index, end]);
+    IBAN_START.lastIndex = end;
+  }
+  return out;
+}

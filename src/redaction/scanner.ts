@@ -1,0 +1,168 @@
+// The scanner: runs every detector over the normalised views of a string and returns the
+// original ranges to mask; and the renderer that replaces them with typed masks.
+
+import type { Detector } from './detectors.js';
+import { isPlain, normalisedViews, toOriginal, type View } from './normalise.js';
+
+export interface Span {
+  start: number;
+  end: number;
+  label: string;
+}
+
+export interface ScanOptions {
+  /** The text is a whole scalar value (enables `whole` rules). */
+  whole?: boolean;
+  /** Skip built-ins when TRIGGER_CHAR proves they cannot match. Off only in tests. */
+  fast?: boolean;
+}
+
+// Already-masked regions are overwritten with this in the working copy, so later classes cannot
+// re-match (or half-match) them and positions stay aligned with the text.
+export const FILL = '\u0000';
+const NOT_FILL = /[^\u0000]/;
+const MASK_TOKENS = /\[(?:REDACTED:[A-Za-z0-9_.-]{1,64}|HASH:[0-9a-f]{12})\]/g;
+
+// A string can only contain a built-in match if it has a digit, one of these punctuation marks,
+// or a run of 16+ non-space characters. Per class: digits (card, ssn, phone, iban, most provider
+// tokens), '@' or '%40' (email), '-' (PEM, slack, openai, flags), '_' (github, stripe), ':' '/'
+// (URLs, key: value), '=' (key=value), '.' (dotted tokens), 16+ runs (aws keys, JWTs, bearer
+// tokens without digits or [+/=_-]). The property test in redact.property.test.ts checks fast
+// and full scans agree.
+const TRIGGER_CHAR = /[0-9@:=/_+.-]/;
+const TRIGGER_RUN = /\S{16}/;
+const HAS_DIGIT = /[0-9]/;
+
+// Later classes only overlap earlier spans through FILL-tolerant character classes (PEM bodies,
+// header values to end of line) or from another view; an overlap is masked as one span labelled
+// by its longest part.
+function mergeSpans(spans: Span[]): Span[] {
+  spans.sort((a, b) => a.start - b.start || b.end - a.end);
+  const out: Span[] = [];
+  let longest = 0;
+  for (const s of spans) {
+    const last = out[out.length - 1];
+    if (last !== undefined && s.start < last.end) {
+      if (s.end - s.start > longest) {
+        longest = s.end - s.start;
+        last.label = s.label;
+      }
+      last.end = Math.max(last.end, s.end);
+    } else {
+      out.push({ ...s });
+      longest = s.end - s.start;
+    }
+  }
+  return out;
+}
+
+function fill(text: string, found: readonly Span[]): string {
+  let out = '';
+  let pos = 0;
+  for (const s of found) {
+    if (s.start < pos) continue;
+    out += text.slice(pos, s.start) + FILL.repeat(s.end - s.start);
+    pos = s.end;
+  }
+  return out + text.slice(pos);
+}
+
+function ranges(d: Detector, work: string): Array<readonly [number, number]> {
+  if (d.find) return [...d.find(work)];
+  const out: Array<readonly [number, number]> = [];
+  const r = d.re!;
+  r.lastIndex = 0;
+  for (let m = r.exec(work); m !== null; m = r.exec(work)) {
+    if (m[0].length === 0) {
+      r.lastIndex++;
+      continue;
+    }
+    const range = d.accept ? d.accept(m, work, r) : ([m.index, m.index + m[0].length] as const);
+    if (range === undefined) {
+      // A rejected candidate (bad checksum, wrong shape) must not hide a valid one that starts
+      // inside it. Every detector admits only token starts, so resuming one character on costs
+      // O(candidate length) per token.
+      r.lastIndex = m.index + 1;
+      continue;
+    }
+    out.push(range);
+  }
+  r.lastIndex = 0;
+  return out;
+}
+
+/** Spans of `text` (normalised already, or plain) to mask; `true` when a `whole` rule took it all. */
+function scanView(text: string, detectors: readonly Detector[], opts: ScanOptions): Span[] | true {
+  const spans: Span[] = [];
+  const skipBuiltins = opts.fast !== false && !TRIGGER_CHAR.test(text) && !TRIGGER_RUN.test(text);
+  const hasDigit = HAS_DIGIT.test(text);
+  // Masks already in the text (re-redacting our own output) are opaque: redaction is idempotent.
+  let work =
+    text.includes('[REDACTED:') || text.includes('[HASH:')
+      ? text.replace(MASK_TOKENS, (m) => FILL.repeat(m.length))
+      : text;
+  for (const d of detectors) {
+    if (d.builtin && skipBuiltins) continue;
+    if (opts.whole && d.whole && spans.length === 0 && d.whole(text)) return true;
+    if (d.hint && !d.hint(work, hasDigit)) continue;
+    const found: Span[] = [];
+    for (const [start, end] of ranges(d, work)) {
+      if (end > start && NOT_FILL.test(work.slice(start, end))) found.push({ start, end, label: d.name });
+    }
+    if (found.length === 0) continue;
+    for (const s of found) spans.push(s);
+    work = fill(work, found);
+  }
+  return spans;
+}
+
+function mapped(view: View, spans: readonly Span[]): Span[] {
+  return spans.map((s) => {
+    const [start, end] = toOriginal(view, s.start, s.end);
+    return { start, end, label: s.label };
+  });
+}
+
+/** Spans of `text` to mask, sorted and non-overlapping. Never throws for built-in detectors. */
+export function scanText(text: string, detectors: readonly Detector[], opts: ScanOptions = {}): Span[] {
+  if (text.length === 0) return [];
+  if (isPlain(text)) {
+    const spans = scanView(text, detectors, opts);
+    if (spans === true) return [{ start: 0, end: text.length, label: detectorWithWhole(detectors, text) }];
+    return mergeSpans(spans);
+  }
+  const all: Span[] = [];
+  for (const view of normalisedViews(text)) {
+    const spans = scanView(view.text, detectors, opts);
+    if (spans === true)
+      return [{ start: 0, end: text.length, label: detectorWithWhole(detectors, view.text) }];
+    for (const s of mapped(view, spans)) all.push(s);
+  }
+  return mergeSpans(all);
+}
+
+function detectorWithWhole(detectors: readonly Detector[], text: string): string {
+  return detectors.find((d) => d.whole?.(text))?.name ?? 'key';
+}
+
+export function maskToken(label: string): string {
+  return `[REDACTED:${label}]`;
+}
+
+/** True for a string that is exactly one mask this engine emits; re-redacting it is a no-op. */
+export function isMaskToken(s: string): boolean {
+  return /^\[(?:REDACTED:[A-Za-z0-9_.-]{1,64}|HASH:[0-9a-f]{12})\](?:#[0-9]+)?$/.test(s);
+}
+
+/** Rebuild `text[0, limit)` with every span replaced by its mask; a span crossing the limit is masked whole. */
+export function renderSpans(text: string, spans: readonly Span[], limit = text.length): string {
+  let out = '';
+  let pos = 0;
+  for (const s of spans) {
+    if (s.start >= limit) break;
+    out += text.slice(pos, s.start) + maskToken(s.label);
+    pos = s.end;
+  }
+  if (pos < limit) out += text.slice(pos, limit);
+  return out;
+}
