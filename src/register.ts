@@ -3,6 +3,7 @@
 import { register } from 'node:module';
 import { diag } from '@opentelemetry/api';
 import { startMcpAudit, type McpAuditHandle } from './sdk.js';
+import { detectExistingSdk, joinExistingSdk } from './sdk-detect.js';
 
 const SHUTDOWN_TIMEOUT_MS = 5000;
 
@@ -50,5 +51,17 @@ function flushOnExit(handle: McpAuditHandle): void {
 // `--require` preloads a CommonJS app, which require-in-the-middle covers; registering the ESM loader
 // from a CJS preload makes Node 20 initialize it twice (and warn on every start). ESM apps use --import.
 if (typeof module === 'undefined') registerEsmHook();
-const handle = start();
-if (handle) flushOnExit(handle);
+// An SDK the app already runs (auto-instrumentations, its own NodeSDK) gets only our
+// instrumentation: one SDK, one exporter, one resource per process (src/sdk-detect.ts).
+const existingSdk = detectExistingSdk();
+if (existingSdk) {
+  try {
+    joinExistingSdk(existingSdk);
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`mcp-audit: not started (${reason}); the application runs without MCP audit\n`);
+  }
+} else {
+  const handle = start();
+  if (handle) flushOnExit(handle);
+}
