@@ -1,6 +1,7 @@
-import { SpanKind, trace, type Attributes, type Context, type Tracer } from '@opentelemetry/api';
+import { diag, SpanKind, trace, type Attributes, type Context, type Tracer } from '@opentelemetry/api';
 import { randomUUID } from 'node:crypto';
 import { implementationAttributes, requestAttributes, requestTarget, spanName } from './attributes.js';
+import { armInFlightMark } from './in-flight.js';
 import type { Call, Recorder, Side } from './recorder.js';
 import {
   ATTR_ENDUSER_ID,
@@ -98,6 +99,10 @@ export function startCall(tracer: Tracer, recorder: Recorder, source: CallSource
     source.parent,
   );
   const call: Call = { span, side, method: request.method, tool, attrs, startedAt, redacted, done: false };
+  if (tool !== undefined) call.args = request.params?.arguments;
+  armInFlightMark(call, tracer, recorder.inFlightMarkMs, (err) =>
+    diag.error('mcp-audit: could not record an in-flight call', err),
+  );
   return { call, ctx: trace.setSpan(source.parent, span) };
 }
 

@@ -1,5 +1,6 @@
 import type { InstrumentationConfig } from '@opentelemetry/instrumentation';
 import type { CaptureMode, RedactionOptions } from '../redaction/redact.js';
+import type { ArgumentRiskLists } from './argument-risk.js';
 
 export type { CaptureMode };
 
@@ -44,4 +45,21 @@ export interface McpInstrumentationConfig extends InstrumentationConfig {
    * @default 4096
    */
   maxPendingServerSpans?: number;
+  /**
+   * Characters of each result scanned for classes of personal data and secrets
+   * (`mcp_audit.result.pii.*`, recorded whatever the capture mode, never the values); 0 turns it off.
+   * Env: `MCP_AUDIT_RESULT_SCAN_CHARS`.
+   * @default 1048576
+   */
+  resultScanChars?: number;
+  /** The lists behind `mcp_audit.arguments.risk`. @default `argument_risk` of collector/rules/thresholds.json */
+  argumentRisk?: ArgumentRiskLists;
+  /** Tools whose destinations are checked against the egress allow-list. @default `data_then_egress.egress_tools` */
+  egressTools?: string[];
+  /**
+   * Seconds after which a tool call still in flight emits its marker span (so a hanging call is
+   * seen before it ends); must be a bucket bound of the collector's duration histogram; 0: never.
+   * @default `latency.in_flight_mark_seconds` of collector/rules/thresholds.json (5)
+   */
+  inFlightMarkSeconds?: number;
 }
