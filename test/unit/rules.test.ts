@@ -6,17 +6,11 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  ALERTS_PATH,
-  DEFAULT_OPTIONS,
-  ROOT,
-  buildRules,
-  generateAlerts,
-  goFloat,
-  leRegex,
-  loadThresholds,
-  type RuleThresholds,
-} from '../../scripts/generate-rules.js';
+import { ALERTS_PATH, ROOT, loadThresholds } from '../../scripts/generate-rules.js';
+import { buildRules, generateAlerts } from '../../src/detection/rules/build.js';
+import { goFloat, leRegex } from '../../src/detection/rules/promql.js';
+import { DEFAULT_OPTIONS } from '../../src/detection/rules/rule.js';
+import type { Thresholds as RuleThresholds } from '../../src/detection/thresholds.js';
 import { MCP_ALERT_NAMES } from '../../src/detection/alerts.js';
 
 const RULES_DIR = join(ROOT, 'collector/rules');

@@ -1,0 +1,131 @@
+// The alerts on how calls ended: slow tools, hanging calls, bursts of errors. One function per alert.
+import { ATTR_GEN_AI_TOOL_NAME, ATTR_MCP_AUDIT_SERVER_NAME } from '../../semconv.js';
+import { DURATION_BOUNDS, METRICS } from '../metrics.js';
+import {
+  durationLiteral,
+  indent,
+  observationsAbove,
+  regexAlternation,
+  sel,
+  sumBy,
+  windowIncrease,
+  type Matcher,
+} from './promql.js';
+import {
+  CALL_LABELS,
+  jaegerSearch,
+  labelRef,
+  runbook,
+  sessionTraces,
+  type Rule,
+  type RuleContext,
+} from './rule.js';
+
+/** A tool's p95 latency over the threshold: one rule for the default, one per tuned tool. */
+export function latencySpike({ thresholds: t, opts }: RuleContext): Rule[] {
+  const rules: Rule[] = [];
+  const lat = t.latency;
+  const latWindow = durationLiteral(lat.window_seconds);
+  const latTuned = Object.keys(lat.per_tool_p95_seconds)
+    .filter((tool) => lat.per_tool_p95_seconds[tool] !== lat.p95_seconds)
+    .sort();
+  const latBy = ['tool', 'server', 'service_name'];
+  const latCases: Array<{ tool?: string; seconds: number }> = [
+    { seconds: lat.p95_seconds },
+    ...latTuned.map((tool) => ({ tool, seconds: lat.per_tool_p95_seconds[tool]! })),
+  ];
+  for (const c of latCases) {
+    const matchers: Matcher[] = c.tool
+      ? [['tool', '=', c.tool]]
+      : latTuned.length > 0
+        ? [['tool', '!~', regexAlternation(latTuned)]]
+        : [];
+    const p95 = `histogram_quantile(\n  0.95,\n${indent(
+      sumBy([...latBy, 'le'], windowIncrease(sel(`${METRICS.duration}_bucket`, matchers), latWindow)),
+    )}\n)`;
+    const count = sumBy(latBy, windowIncrease(sel(`${METRICS.duration}_count`, matchers), latWindow));
+    const which = c.tool
+      ? `the per-tool threshold for ${c.tool}; the default is ${lat.p95_seconds}s`
+      : `the default threshold${latTuned.length > 0 ? `; tuned tools: ${latTuned.join(', ')}` : ''}`;
+    rules.push({
+      alert: 'McpLatencySpike',
+      expr: `${p95}\n> ${c.seconds}\nand on (${latBy.join(', ')})\n${count}\n>= ${lat.min_calls ?? 1}`,
+      for: durationLiteral(lat.for_seconds ?? 60),
+      labels: { severity: 'medium', threshold: `${c.seconds}s` },
+      annotations: {
+        summary: `p95 latency of {{ $labels.tool }} on server {{ $labels.server }} is {{ $value | humanizeDuration }} over the last ${latWindow} (threshold ${c.seconds}s).`,
+        description: `The 95th percentile duration of calls to {{ $labels.tool }} exceeds ${c.seconds}s (${which}). A slow tool can be an overloaded or failing backend, or a call doing far more work than usual (large queries, scans); check the slowest traces.`,
+        runbook: runbook(opts, 'McpLatencySpike'),
+        trace_search: jaegerSearch(
+          opts,
+          [[ATTR_GEN_AI_TOOL_NAME, labelRef('tool')]],
+          [
+            ['minDuration', `${c.seconds}s`],
+            ['limit', '100'],
+          ],
+        ),
+      },
+    });
+  }
+  return rules;
+}
+
+/** A single call ran longer than the hanging threshold. */
+export function hangingCall({ thresholds: t, opts, eventWindow, keep }: RuleContext): Rule[] {
+  const rules: Rule[] = [];
+  const lat = t.latency;
+  const hang = durationLiteral(lat.hanging_seconds);
+  rules.push({
+    alert: 'McpHangingCall',
+    expr: observationsAbove(
+      METRICS.duration,
+      DURATION_BOUNDS,
+      lat.hanging_seconds,
+      [],
+      eventWindow,
+      CALL_LABELS,
+    ).expr,
+    for: '0s',
+    keepFiringFor: keep,
+    labels: { severity: 'medium' },
+    annotations: {
+      summary: `A call to {{ $labels.tool }} in session {{ $labels.session_id }} ran longer than ${hang} (caller {{ $labels.caller }}, server {{ $labels.server }}).`,
+      description: `{{ $value }} call(s) to {{ $labels.tool }} in the last ${eventWindow} took more than ${hang} to complete. Calls are recorded when they end, so this fires once the call returns, fails or times out; a tool that hangs holds the agent and may be stuck on an external resource or doing unbounded work.`,
+      runbook: runbook(opts, 'McpHangingCall'),
+      trace_search: sessionTraces(opts, [['minDuration', hang]]),
+    },
+  });
+  return rules;
+}
+
+/** A server's or a tool's error ratio over the window: one rule per scope. */
+export function errorBurst({ thresholds: t, opts }: RuleContext): Rule[] {
+  const rules: Rule[] = [];
+  const eb = t.error_burst;
+  const ebWindow = durationLiteral(eb.window_seconds);
+  for (const scope of ['server', 'tool'] as const) {
+    const by = [scope, 'service_name'];
+    const calls = sumBy(by, windowIncrease(METRICS.calls, ebWindow));
+    const errors = sumBy(by, windowIncrease(METRICS.errors, ebWindow));
+    rules.push({
+      alert: 'McpErrorBurst',
+      expr: `${errors}\n/\n${calls}\n> ${eb.ratio}\nand on (${by.join(', ')})\n${calls}\n>= ${eb.min_calls}`,
+      for: durationLiteral(eb.for_seconds ?? 60),
+      labels: { severity: 'medium', scope },
+      annotations: {
+        summary: `{{ $value | humanizePercentage }} of calls to ${scope} {{ $labels.${scope} }} failed over the last ${ebWindow} (threshold ${eb.ratio * 100}%).`,
+        description: `More than ${eb.ratio * 100}% of at least ${eb.min_calls} calls to ${scope} {{ $labels.${scope} }} failed within ${ebWindow}. Errors must never be swallowed: look at the error types in the traces (permission denials suggest probing, timeouts and transport errors a failing backend).`,
+        runbook: runbook(opts, 'McpErrorBurst'),
+        trace_search: jaegerSearch(
+          opts,
+          [
+            [scope === 'server' ? ATTR_MCP_AUDIT_SERVER_NAME : ATTR_GEN_AI_TOOL_NAME, labelRef(scope)],
+            ['error', 'true'],
+          ],
+          [['limit', '100']],
+        ),
+      },
+    });
+  }
+  return rules;
+}

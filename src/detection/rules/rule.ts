@@ -1,0 +1,91 @@
+// What every alert rule is built from: the rule's shape, the thresholds and timings shared by all
+// rules, and the links each rule's annotations carry (a Jaeger search, the runbook section).
+import { ATTR_GEN_AI_CONVERSATION_ID } from '../../semconv.js';
+import type { Thresholds } from '../thresholds.js';
+import { durationLiteral } from './promql.js';
+
+/** One Prometheus alerting rule, before YAML. */
+export interface Rule {
+  alert: string;
+  expr: string;
+  for: string;
+  keepFiringFor?: string;
+  labels: Record<string, string>;
+  annotations: { summary: string; description: string; runbook: string; trace_search: string };
+}
+
+export interface GenerateOptions {
+  /** Base URL of the Jaeger UI the trace_search annotation links to. */
+  jaegerUrl: string;
+  /** Where docs/alerts.md is served; the runbook annotation appends #anchor. */
+  runbookBase: string;
+}
+
+export const DEFAULT_OPTIONS: GenerateOptions = {
+  jaegerUrl: 'http://127.0.0.1:16686',
+  runbookBase: 'docs/alerts.md',
+};
+
+/** Labels of a per-call alert and of a per-session alert. */
+export const CALL_LABELS = ['session_id', 'tool', 'caller', 'server', 'service_name'];
+export const SESSION_LABELS = ['session_id', 'caller', 'service_name'];
+
+/** The thresholds, the options and the timings every rule shares, as PromQL durations. */
+export interface RuleContext {
+  thresholds: Thresholds;
+  opts: GenerateOptions;
+  /** How long a single-event alert stays true after its call was scraped. */
+  eventWindow: string;
+  /** How long event alerts keep firing after their series disappear. */
+  keep: string;
+  /** Resolution of the ordering subqueries. */
+  step: string;
+}
+
+export function ruleContext(thresholds: Thresholds, opts: GenerateOptions): RuleContext {
+  return {
+    thresholds,
+    opts,
+    eventWindow: durationLiteral(thresholds.alerting?.event_window_seconds ?? 300),
+    keep: durationLiteral(thresholds.alerting?.keep_firing_for_seconds ?? 300),
+    step: durationLiteral(thresholds.alerting?.subquery_step_seconds ?? 1),
+  };
+}
+
+/** A Jaeger search URL whose tag values are Go template expressions, filled in at alert time. */
+export function jaegerSearch(
+  opts: GenerateOptions,
+  tags: Array<[string, string]>,
+  extra: Array<[string, string]> = [],
+): string {
+  // Tag values are Go template expressions, so the JSON around them is encoded by hand and the
+  // values by the template's urlquery function at alert time.
+  const json =
+    encodeURIComponent('{') +
+    tags
+      .map(([k, v]) => `${encodeURIComponent(`"${k}":"`)}${v}${encodeURIComponent('"')}`)
+      .join(encodeURIComponent(','));
+  const params = [
+    `service={{ $labels.service_name | urlquery }}`,
+    `tags=${json}${encodeURIComponent('}')}`,
+    ...extra.map(([k, v]) => `${k}=${v}`),
+  ];
+  return `${opts.jaegerUrl.replace(/\/+$/, '')}/search?${params.join('&')}`;
+}
+
+/** The alert's label `name`, URL-encoded by the template at alert time. */
+export const labelRef = (name: string) => `{{ $labels.${name} | urlquery }}`;
+
+/** The session's traces in Jaeger. */
+export function sessionTraces(opts: GenerateOptions, extra: Array<[string, string]> = []): string {
+  return jaegerSearch(
+    opts,
+    [[ATTR_GEN_AI_CONVERSATION_ID, labelRef('session_id')]],
+    [...extra, ['limit', '1500']],
+  );
+}
+
+/** The alert's section of docs/alerts.md. */
+export function runbook(opts: GenerateOptions, alert: string): string {
+  return `${opts.runbookBase}#${alert.toLowerCase()}`;
+}
