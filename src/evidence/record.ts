@@ -1,4 +1,4 @@
-// The flat audit record (DESIGN.md section 4): one JSON object per span, the seed's fields plus
+// The flat audit record: one JSON object per span, the seed's fields plus
 // the ids that tie it back to the trace. Two sources map to it — an SDK ReadableSpan (the
 // in-process exporter) and an OTLP/JSON span (the sink) — so both are first reduced to the same
 // `SpanFacts` and one function builds the record: a field can never differ between the two paths.
@@ -19,6 +19,11 @@ import {
   ATTR_MCP_AUDIT_TURN_ID,
   ATTR_MCP_METHOD_NAME,
 } from '../semconv.js';
+import { createRedactor } from '../redaction/redact.js';
+
+// Both sources are redacted upstream (the SDK's exporter, the collector); the record is redacted
+// once more so that no path into the evidence log can carry a secret in clear.
+const redactor = createRedactor();
 
 /**
  * One audit record. Every key is always present (null when unknown), so files have one shape
@@ -91,24 +96,28 @@ export function recordFromFacts(f: SpanFacts): AuditRecord {
   const method = str(a[ATTR_MCP_METHOD_NAME]);
   return {
     timestamp: new Date(Number(f.startNs / 1_000_000n)).toISOString(),
-    session_id: str(a[ATTR_GEN_AI_CONVERSATION_ID]),
-    caller_identity: str(a[ATTR_ENDUSER_ID]),
-    caller_source: str(a[ATTR_MCP_AUDIT_CALLER_SOURCE]),
-    tool_name: str(a[ATTR_GEN_AI_TOOL_NAME]) ?? method,
-    tool_parameters: parseArguments(a[ATTR_GEN_AI_TOOL_CALL_ARGUMENTS]),
-    result_summary: str(a[ATTR_MCP_AUDIT_RESULT_SUMMARY]),
+    session_id: clean(str(a[ATTR_GEN_AI_CONVERSATION_ID])),
+    caller_identity: clean(str(a[ATTR_ENDUSER_ID])),
+    caller_source: clean(str(a[ATTR_MCP_AUDIT_CALLER_SOURCE])),
+    tool_name: clean(str(a[ATTR_GEN_AI_TOOL_NAME]) ?? method),
+    tool_parameters: redactor.value(parseArguments(a[ATTR_GEN_AI_TOOL_CALL_ARGUMENTS])).value ?? null,
+    result_summary: clean(str(a[ATTR_MCP_AUDIT_RESULT_SUMMARY])),
     result_size_bytes: num(a[ATTR_MCP_AUDIT_RESULT_SIZE]),
     latency_ms: nsToMs3(f.durationNs),
-    server_id: str(a[ATTR_MCP_AUDIT_SERVER_NAME]),
-    error: errorOf(str(a[ATTR_ERROR_TYPE]), f.statusIsError, f.statusMessage),
-    llm_turn_id: str(a[ATTR_MCP_AUDIT_TURN_ID]),
-    method,
+    server_id: clean(str(a[ATTR_MCP_AUDIT_SERVER_NAME])),
+    error: clean(errorOf(str(a[ATTR_ERROR_TYPE]), f.statusIsError, f.statusMessage)),
+    llm_turn_id: clean(str(a[ATTR_MCP_AUDIT_TURN_ID])),
+    method: clean(method),
     trace_id: f.traceId,
     span_id: f.spanId,
     parent_span_id: f.parentSpanId,
     side: f.side,
-    service_name: str(f.resourceAttributes[ATTR_SERVICE_NAME]),
+    service_name: clean(str(f.resourceAttributes[ATTR_SERVICE_NAME])),
   };
+}
+
+function clean(s: string | null): string | null {
+  return s === null ? null : redactor.string(s).text;
 }
 
 function hrTimeToNs(t: readonly [number, number]): bigint {

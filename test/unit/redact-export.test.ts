@@ -130,3 +130,31 @@ test('resource detectors drop the command line by default; env resource attribut
   assert.deepEqual(r.attributes, { 'service.name': 's' });
   assert.ok(trace !== undefined);
 });
+
+test('the evidence record is redacted whatever reached it (the sink path included)', async () => {
+  const { recordFromFacts } = await import('../../src/evidence/record.js');
+  const record = recordFromFacts({
+    attributes: {
+      'mcp.method.name': 'tools/call',
+      'gen_ai.tool.name': 'db_query',
+      'enduser.id': 'user:sarah@example.com',
+      'gen_ai.tool.call.arguments': JSON.stringify({ q: 'ssn 412-55-1234', password: 'hunter2' }),
+      'mcp_audit.result.summary': `token ${TOKEN}`,
+      'error.type': 'tool_error',
+    },
+    resourceAttributes: { 'service.name': 'agent' },
+    side: 'client',
+    startNs: 1_700_000_000_000_000_000n,
+    durationNs: 1_000_000n,
+    traceId: 'a'.repeat(32),
+    spanId: 'b'.repeat(16),
+    parentSpanId: null,
+    statusIsError: true,
+    statusMessage: `failed for ${DB}`,
+  });
+  assert.equal(record.caller_identity, 'user:[REDACTED:email]');
+  assert.deepEqual(record.tool_parameters, { q: 'ssn [REDACTED:ssn]', password: '[REDACTED:key]' });
+  assert.equal(record.result_summary, 'token [REDACTED:github_token]');
+  assert.equal(record.error, 'tool_error: failed for postgres://u:[REDACTED:url_password]@db/x');
+  assert.equal(record.tool_name, 'db_query');
+});
