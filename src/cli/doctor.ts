@@ -1,17 +1,12 @@
-// `mcp-audit doctor`: the seed's red-flag checklist as a live assessment of a deployment (Jaeger,
-// Prometheus, collector config). Exit 0 below three red flags, 1 at three or more (the seed's
+// `mcp-audit doctor`: the MCP logging red-flag checklist as a live assessment of a deployment
+// (Jaeger, Prometheus, collector config). Exit 0 below three red flags, 1 at three or more (a
 // "significant logging gap"), 2 on usage errors. An unreachable endpoint is not a usage error: its
 // checks are marked ? with the reason and count as ✗, because coverage nobody can see is not
 // coverage (and a CI gate must not turn green when Prometheus is down).
 
-import {
-  GAP_THRESHOLD,
-  parseDuration,
-  runChecks,
-  verdict,
-  type Check,
-  type Observations,
-} from '../doctor/checks.js';
+import { GAP_THRESHOLD, runChecks, verdict } from '../doctor/checks.js';
+import type { Check, Observations } from '../doctor/observations.js';
+import { parseDuration } from '../doctor/duration.js';
 import { endpoint, readJaeger, readMergedYaml, readPrometheus, type Endpoint } from '../doctor/sources.js';
 import { parse } from './args.js';
 import { EXIT_FAILED, EXIT_OK, UsageError, type Command } from './command.js';

@@ -1,4 +1,4 @@
-// `mcp-audit report FILE...`: per-session aggregation (seed Control 4) as a table or JSON.
+// `mcp-audit report FILE...`: per-session aggregation as a table or JSON.
 // It reads records; it does not vouch for them — run `mcp-audit verify` for that.
 
 import { assertReadableFile, orderLogFiles } from '../evidence/log-files.js';

@@ -7,6 +7,16 @@
 // userinfo or query string.
 
 import { readFile } from 'node:fs/promises';
+import { METRICS } from '../detection/metrics.js';
+import {
+  ATTR_ENDUSER_ID,
+  ATTR_ERROR_TYPE,
+  ATTR_GEN_AI_CONVERSATION_ID,
+  ATTR_GEN_AI_TOOL_CALL_ARGUMENTS,
+  ATTR_GEN_AI_TOOL_NAME,
+  ATTR_MCP_AUDIT_RESULT_SIZE,
+  ATTR_MCP_METHOD_NAME,
+} from '../semconv.js';
 
 /** A value, or why it could not be read. */
 export type Settled<T> = { ok: true; value: T } | { ok: false; error: string };
@@ -184,7 +194,7 @@ async function readJaegerOrThrow(ep: Endpoint, q: JaegerQuery): Promise<JaegerDa
   // start/end in microseconds rather than `lookback`, which Jaeger parses as a Go duration (no `d`).
   const end = Date.now() * 1000;
   const start = end - q.lookbackMs * 1000;
-  const tags = JSON.stringify({ 'mcp.method.name': 'tools/call' });
+  const tags = JSON.stringify({ [ATTR_MCP_METHOD_NAME]: 'tools/call' });
   const seen = new Map<string, ToolCallSpan>();
   const limited: string[] = [];
   const partialErrors: string[] = [];
@@ -225,7 +235,7 @@ async function readJaegerOrThrow(ep: Endpoint, q: JaegerQuery): Promise<JaegerDa
 function collectSpans(trace: JaegerTraceJson, seen: Map<string, ToolCallSpan>): void {
   for (const span of trace.spans ?? []) {
     const tags = new Map((span.tags ?? []).map((t) => [t.key, t.value]));
-    if (tags.get('mcp.method.name') !== 'tools/call') continue;
+    if (tags.get(ATTR_MCP_METHOD_NAME) !== 'tools/call') continue;
     // Client and server services both return the trace: count each span once.
     const key = `${span.traceID}/${span.spanID}`;
     if (seen.has(key)) continue;
@@ -233,16 +243,17 @@ function collectSpans(trace: JaegerTraceJson, seen: Map<string, ToolCallSpan>): 
       const v = tags.get(k);
       return v !== undefined && v !== null && v !== '';
     };
-    const tool = tags.get('gen_ai.tool.name');
+    const tool = tags.get(ATTR_GEN_AI_TOOL_NAME);
     seen.set(key, {
       service: trace.processes?.[span.processID ?? '']?.serviceName ?? 'unknown',
       tool: typeof tool === 'string' ? tool : undefined,
-      hasArguments: present('gen_ai.tool.call.arguments'),
-      hasCaller: present('enduser.id'),
-      hasSession: present('gen_ai.conversation.id'),
-      hasResultSize: present('mcp_audit.result.size'),
-      failed: tags.get('error') === true || tags.get('otel.status_code') === 'ERROR' || present('error.type'),
-      hasErrorType: present('error.type'),
+      hasArguments: present(ATTR_GEN_AI_TOOL_CALL_ARGUMENTS),
+      hasCaller: present(ATTR_ENDUSER_ID),
+      hasSession: present(ATTR_GEN_AI_CONVERSATION_ID),
+      hasResultSize: present(ATTR_MCP_AUDIT_RESULT_SIZE),
+      failed:
+        tags.get('error') === true || tags.get('otel.status_code') === 'ERROR' || present(ATTR_ERROR_TYPE),
+      hasErrorType: present(ATTR_ERROR_TYPE),
     });
   }
 }
@@ -290,10 +301,10 @@ export async function readPrometheus(ep: Endpoint, q: PrometheusQuery): Promise<
           (b) => (b as { data?: { version?: string } }).data?.version ?? 'unknown',
         ),
       ),
-      settle(sum('mcp_audit_tool_calls_total')),
-      settle(sum('mcp_audit_tool_calls_total', 'caller!="none"')),
-      settle(sum('mcp_audit_tool_calls_total', 'caller!="none",session_id!="none"')),
-      settle(sum('mcp_audit_tool_errors_total')),
+      settle(sum(METRICS.calls)),
+      settle(sum(METRICS.calls, 'caller!="none"')),
+      settle(sum(METRICS.calls, 'caller!="none",session_id!="none"')),
+      settle(sum(METRICS.errors)),
       settle(readAlertRules(ep, t)),
       settle(
         getJson(ep, 'api/v1/status/flags', {}, 'Prometheus', t).then((b) => {

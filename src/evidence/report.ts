@@ -1,4 +1,4 @@
-// Per-session aggregation of audit records (seed Control 4: one call may look normal, the session
+// Per-session aggregation of audit records (one call may look normal, the session
 // reveals the attack). Usable incrementally (the demo feeds it from the exporter's onRecord) and
 // over files (`mcp-audit report`).
 //
@@ -27,7 +27,7 @@ export interface SessionSummary {
   errors: number;
   error_rate: number;
   callers: string[];
-  /** Calls with no caller identity (a detection rule of its own in the seed). */
+  /** Calls with no caller identity (an alert of its own: McpSensitiveToolWithoutCaller). */
   calls_without_caller: number;
   servers: string[];
 }
@@ -189,7 +189,7 @@ export function formatSessionTable(sessions: readonly SessionSummary[]): string 
     `${s.tools.length} ${s.tools.length > 0 ? `(${s.tools.join(',')})` : ''}`.trim(),
     formatBytes(s.total_bytes),
     `${s.errors} (${(s.error_rate * 100).toFixed(0)}%)`,
-    formatDuration(s.duration_ms),
+    formatMillis(s.duration_ms),
     s.servers.join(',') || '-',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
@@ -207,7 +207,8 @@ export function formatBytes(n: number): string {
   return `${(n / (1024 * 1024)).toFixed(1)} MiB`;
 }
 
-function formatDuration(ms: number): string {
+/** Milliseconds for people: `420 ms`, `3.2 s`, `2 min 5 s`. */
+function formatMillis(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)} ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
   return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
