@@ -41,8 +41,9 @@ function env(receiver: OtlpReceiver, preloads: string[]): NodeJS.ProcessEnv {
     OTEL_BSP_SCHEDULE_DELAY: '100',
     OTEL_METRICS_EXPORTER: 'none',
     OTEL_LOGS_EXPORTER: 'none',
-    // No cloud metadata probes from a test: the detectors that read only this host.
-    OTEL_NODE_RESOURCE_DETECTORS: 'env,host,os,process',
+    // No cloud metadata probes from a test (the auto-instrumentations default has cloud detectors):
+    // the detectors that read only this host, named as that package's SDK line names them.
+    ...(preloads.includes(AUTO) ? { OTEL_NODE_RESOURCE_DETECTORS: 'env,host,os,process' } : {}),
     MCP_AUDIT_FILE: 'off',
     COEXIST_PRELOADS: JSON.stringify(preloads),
     STATUS_URL: statusUrl,
@@ -137,6 +138,8 @@ describe('mcp-audit beside an OpenTelemetry SDK the app already runs', () => {
         call.find((s) => s.kind === SERVER)!.parentSpanId,
         call.find((s) => s.kind === CLIENT)!.spanId,
       );
+      assert.equal(call.find((s) => s.kind === CLIENT)!.service, 'coexist-agent');
+      assert.equal(call.find((s) => s.kind === SERVER)!.service, 'coexist-server');
     } finally {
       await receiver.close();
     }
