@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import fc from '../support/property.js';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
+import { SpanKind } from '@opentelemetry/api';
 import { setupHarness } from '../support/otel.js';
 import { withAuditContext } from '../../src/instrumentation/audit-context.js';
 
@@ -110,42 +111,179 @@ describe('instrumented calls are indistinguishable from uninstrumented ones', ()
   });
 });
 
-function exported(spans: ReadableSpan[]): string {
-  return JSON.stringify(
-    spans.map((s) => ({ name: s.name, attributes: s.attributes, status: s.status, events: s.events })),
-  );
+// ---- no corpus secret reaches an exported span, in any form ----------------------------------------
+
+type Secret = { class: string; value: string };
+
+/** Per class, the prefix every secret of the class starts with (a format marker, not secret). */
+function classPrefixes(secrets: Secret[]): Map<string, string> {
+  const byClass = new Map<string, string[]>();
+  for (const s of secrets) byClass.set(s.class, [...(byClass.get(s.class) ?? []), s.value]);
+  const prefixes = new Map<string, string>();
+  for (const [kind, values] of byClass) {
+    if (values.length < 2) continue;
+    let prefix = values[0]!;
+    for (const v of values) while (!v.startsWith(prefix)) prefix = prefix.slice(0, -1);
+    prefixes.set(kind, prefix);
+  }
+  return prefixes;
+}
+
+/**
+ * The pieces of a secret that are secret, for the partial-leak check: what every secret of its
+ * class starts with is a format marker ("AGE-SECRET-KEY-1", "https://discord.com/api/webhooks/"),
+ * and so are PEM armour lines, a scheme word ("Bearer"), and the scheme, host and plain-word path
+ * segments of a URL (whose password, tokens and ids are the secret). Everything else, in every class
+ * (including classes added to the corpus later), is secret material.
+ */
+function secretPieces(secret: Secret, classPrefix: string | undefined): string[] {
+  let value = secret.value;
+  if (classPrefix && classPrefix.length < value.length) value = value.slice(classPrefix.length);
+  value = value.replace(/-----(BEGIN|END) [A-Z0-9 ]+-----/g, '\n').replace(/^(Bearer|Basic)\s+/i, '');
+  const url = /^([a-z][a-z0-9+.-]*:\/\/)?(?:([^:/@\s]*):([^@\s]+)@)?([^/\s]*)(\/.*)?$/is.exec(value);
+  if (url && (url[1] || url[3])) {
+    // a URL: its password, and the path segments that hold more than a word
+    const path = (url[5] ?? '').split(/[/?&=#]/).filter((segment) => /\d/.test(segment));
+    return [...(url[3] ? [url[3]] : []), ...path];
+  }
+  return value.split('\n').filter((line) => line.trim() !== '');
+}
+
+/** The encodings a leak could take in exported text. */
+function encodings(text: string): string[] {
+  const bytes = Buffer.from(text, 'utf8');
+  // base64 of the text at each of the three byte alignments it can have inside a longer
+  // base64-encoded string; the characters that depend on the neighbouring bytes are cut off.
+  const base64 = [0, 1, 2].flatMap((pad) => {
+    const encoded = Buffer.concat([Buffer.alloc(pad), bytes]).toString('base64');
+    const inner = encoded.slice(pad === 0 ? 0 : 4, -4);
+    return [inner, inner.replace(/\+/g, '-').replace(/\//g, '_')];
+  });
+  return [
+    text,
+    JSON.stringify(text).slice(1, -1), // JSON-escaped: a multi-line key as \n
+    encodeURIComponent(text),
+    encodeURIComponent(text).replace(/%20/g, '+'), // form encoding
+    encodeURI(text),
+    ...base64,
+  ].filter((form, i, all) => form.length > 0 && all.indexOf(form) === i);
+}
+
+/** Length of the pieces a partial leak is looked for by. */
+const PARTIAL = 12;
+
+/** Substrings of `PARTIAL` characters with at least 4 different characters (not "111111111111"). */
+function distinctiveWindows(text: string): string[] {
+  const out = new Set<string>();
+  for (let i = 0; i + PARTIAL <= text.length; i++) {
+    const window = text.slice(i, i + PARTIAL);
+    if (new Set(window).size >= 4) out.add(window);
+  }
+  return [...out];
+}
+
+/** What an exporter sends of each span, one entry per attribute, event and the status. */
+function exportedFields(spans: ReadableSpan[]): Array<{ where: string; text: string }> {
+  const fields: Array<{ where: string; text: string }> = [];
+  const strings = (value: unknown): string[] =>
+    typeof value === 'string'
+      ? [value]
+      : Array.isArray(value)
+        ? value.flatMap(strings)
+        : value && typeof value === 'object'
+          ? Object.values(value).flatMap(strings)
+          : [];
+  const add = (where: string, value: unknown) =>
+    fields.push({ where, text: [JSON.stringify(value), ...strings(value)].join('\u0000') });
+  for (const s of spans) {
+    const at = `${s.attributes['mcp.method.name']} ${s.kind === SpanKind.CLIENT ? 'client' : 'server'}`;
+    add(`${at} span name`, s.name);
+    for (const [key, value] of Object.entries(s.attributes)) add(`${at} ${key}`, value);
+    add(`${at} status`, s.status);
+    for (const e of s.events) add(`${at} event ${e.name}`, e.attributes ?? {});
+  }
+  return fields;
+}
+
+function formKind(secretText: string, form: string): string {
+  if (form === secretText) return 'raw';
+  if (form === JSON.stringify(secretText).slice(1, -1)) return 'JSON-escaped';
+  if (/%[0-9A-F]{2}/.test(form)) return 'URL-encoded';
+  return 'base64';
+}
+
+/** Every leak of `secret` in the exported fields: whole, or a 12-character piece, in any encoding. */
+function leaks(
+  secret: Secret,
+  classPrefix: string | undefined,
+  fields: Array<{ where: string; text: string }>,
+): string[] {
+  const whole = encodings(secret.value).map((form) => ({ form, kind: formKind(secret.value, form) }));
+  // Every distinctive window of every encoding of every secret piece, with the encoding's name.
+  const windows = new Map<string, string>();
+  for (const piece of secretPieces(secret, classPrefix))
+    for (const form of encodings(piece))
+      for (const window of distinctiveWindows(form))
+        if (!windows.has(window)) windows.set(window, formKind(piece, form));
+  const found = new Set<string>();
+  for (const { where, text } of fields) {
+    for (const { form, kind } of whole) if (text.includes(form)) found.add(`whole, ${kind}, in ${where}`);
+    for (let i = 0; i + PARTIAL <= text.length; i++) {
+      const kind = windows.get(text.slice(i, i + PARTIAL));
+      if (kind) found.add(`part ${JSON.stringify(text.slice(i, i + PARTIAL))}, ${kind}, in ${where}`);
+    }
+  }
+  return [...found];
 }
 
 describe('no corpus secret reaches an exported span', () => {
-  it(`masks all ${corpus.secrets.length} secrets in arguments, results, URIs, prompt arguments and errors`, async () => {
-    harness.reset();
-    const values = corpus.secrets.map((s) => s.value);
-    await withAuditContext({ callerId: 'user:sarah', sessionId: 'corpus' }, async () => {
-      for (const secret of values) {
+  // Read when the test runs: every secret in the corpus, including ones added later, is covered.
+  const secrets: Secret[] = corpus.secrets;
+  const prefixes = classPrefixes(secrets);
+  const positions = ['tool arguments', 'tool results', 'tool errors', 'resource URIs', 'prompt arguments'];
+
+  it(`masks all ${secrets.length} corpus secrets in ${positions.join(', ')}, in any encoded or partial form`, async () => {
+    assert.ok(secrets.length >= 200, `the corpus holds ${secrets.length} secrets`);
+    const leaked: string[] = [];
+    const unmasked: string[] = [];
+    for (const secret of secrets) {
+      harness.reset();
+      const value = secret.value;
+      await withAuditContext({ callerId: 'user:sarah', sessionId: 'corpus' }, async () => {
         await client.callTool({
           name: 'mirror',
           arguments: {
             payload: {
-              note: `customer wrote: ${secret} (see ticket)`,
-              nested: [{ value: secret }],
-              sql: `SELECT * FROM t WHERE v = '${secret}'`,
+              note: `customer wrote: ${value} (see ticket)`,
+              nested: [{ value }],
+              sql: `SELECT * FROM t WHERE v = '${value}'`,
             },
-            __result: { rows: [{ field: secret }], echo: `result ${secret}` },
+            __result: { rows: [{ field: value }], echo: `result ${value}` },
           },
         });
-        await client.callTool({ name: 'fail_with', arguments: { message: `lookup failed for ${secret}` } });
+        await client.callTool({ name: 'fail_with', arguments: { message: `lookup failed for ${value}` } });
+        // A URI carries a secret percent-encoded (the normal way) or as it is.
+        await client.readResource({ uri: `doc://${encodeURIComponent(value)}` }).catch(() => undefined);
+        await client
+          .readResource({ uri: `doc://records?owner=${encodeURIComponent(value)}` })
+          .catch(() => undefined);
+        await client.readResource({ uri: `doc://records?owner=${value}` }).catch(() => undefined);
+        await client.getPrompt({ name: 'greet', arguments: { name: value } });
+      });
+      // client and server span of each of the six requests
+      const spans = await harness.waitForSpans(12);
+      const label = `${secret.class} ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+      for (const leak of leaks(secret, prefixes.get(secret.class), exportedFields(spans)))
+        leaked.push(`${label}: ${leak}`);
+      // Each position carried the secret into a span and had it masked there.
+      for (const method of ['tools/call', 'resources/read', 'prompts/get']) {
+        const masked = spans
+          .filter((s) => s.attributes['mcp.method.name'] === method)
+          .reduce((n, s) => n + Number(s.attributes['mcp_audit.redacted.count'] ?? 0), 0);
+        if (masked === 0) unmasked.push(`${label}: nothing masked in ${method}`);
       }
-      for (const secret of values.filter((v) => !/\s|\n/.test(v)).slice(0, 60)) {
-        await client.readResource({ uri: `doc://${encodeURIComponent(secret)}` }).catch(() => undefined);
-        await client.readResource({ uri: `doc://records?owner=${secret}` }).catch(() => undefined);
-        await client.getPrompt({ name: 'greet', arguments: { name: secret } });
-      }
-    });
-    const spans = await harness.waitForSpans(values.length * 4, 20000);
-    const text = exported(spans);
-    const leaked = values.filter((v) => text.includes(v));
-    assert.deepEqual(leaked, [], `${leaked.length} secrets leaked`);
-    const masked = spans.reduce((n, s) => n + Number(s.attributes['mcp_audit.redacted.count'] ?? 0), 0);
-    assert.ok(masked >= values.length * 4, `redaction counted ${masked} masked values`);
+    }
+    assert.deepEqual(leaked, [], `${leaked.length} leaks:\n${leaked.join('\n')}`);
+    assert.deepEqual(unmasked, [], unmasked.join('\n'));
   });
 });
