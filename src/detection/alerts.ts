@@ -10,4 +10,7 @@ export const MCP_ALERT_NAMES = [
   'McpLatencySpike',
   'McpHangingCall',
   'McpErrorBurst',
+  'McpSystemPathWrite',
+  'McpUnboundedRead',
+  'McpWriteWithoutTurn',
 ] as const;

@@ -2,6 +2,10 @@
 // tools/call spans and Prometheus stores. The alert rules, the dashboards and the tests read it; the
 // collector config (collector/config.yaml) must produce exactly these names, labels and buckets.
 import {
+  METRIC_IN_FLIGHT_MARKS,
+  METRIC_PII_RESULT_CALLS,
+  METRIC_RISKY_CALLS,
+  METRIC_TURN_CALLS,
   METRIC_RESULT_BYTES,
   METRIC_RESULT_SIZE,
   METRIC_TOOL_CALL_DURATION,
@@ -18,7 +22,14 @@ export const METRICS = {
   resultBytes: METRIC_RESULT_BYTES,
   resultSize: METRIC_RESULT_SIZE,
   duration: METRIC_TOOL_CALL_DURATION,
+  riskyCalls: METRIC_RISKY_CALLS,
+  piiResultCalls: METRIC_PII_RESULT_CALLS,
+  turnCalls: METRIC_TURN_CALLS,
+  inFlightMarks: METRIC_IN_FLIGHT_MARKS,
 } as const;
+
+/** Extra labels of `riskyCalls`: one per risk tag, named as the tag, `true` or `false`. */
+export { RISK_TAGS as RISK_LABELS } from '../instrumentation/argument-risk.js';
 
 /** Bucket bounds of the two histograms, as configured in the collector. */
 export const RESULT_SIZE_BOUNDS = [1024, 10240, 102400, 1048576, 5242880, 52428800] as const;

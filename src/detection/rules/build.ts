@@ -2,6 +2,7 @@
 // as YAML. Output is deterministic: the same thresholds and options always give the same bytes,
 // so the committed file can be checked against a fresh generation.
 import type { Thresholds } from '../thresholds.js';
+import { hangingInFlight, systemPathWrite, unboundedRead, writeWithoutTurn } from './content-rules.js';
 import { errorBurst, hangingCall, latencySpike } from './latency-rules.js';
 import { indent } from './promql.js';
 import { DEFAULT_OPTIONS, ruleContext, type GenerateOptions, type Rule } from './rule.js';
@@ -27,7 +28,11 @@ export function buildRules(thresholds: Thresholds, opts: GenerateOptions = DEFAU
     dataThenEgress,
     latencySpike,
     hangingCall,
+    hangingInFlight,
     errorBurst,
+    systemPathWrite,
+    unboundedRead,
+    writeWithoutTurn,
   ].flatMap((build) => build(ctx));
 }
 

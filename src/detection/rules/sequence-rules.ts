@@ -58,14 +58,21 @@ export function dataThenEgress({ thresholds: t, opts, keep, step }: RuleContext)
   // where a series born since the previous step (the session's first data call, most often the
   // only one) or reset by a collector restart counts its whole current value. Per call (per scrape
   // interval), like src/demo/thresholds.ts; calls of one series in the same scrape add up.
+  // A successful data call whose result held personal data (any class the instrumentation's scan
+  // found) is a data event whatever its size.
   const minData = de.min_data_bytes ?? 0;
-  const dataEvents =
+  const sizeEvents =
     minData > 0
       ? (() => {
           const b = sel(METRICS.resultBytes, dataSel);
           return `timestamp(((${b} - ${b} offset ${step} >= 0) or ${b}) >= ${minData})`;
         })()
       : changeTimes(sel(METRICS.calls, dataSel), step);
+  const dataEvents = `(
+  ${sizeEvents}
+  or
+  ${changeTimes(sel(METRICS.piiResultCalls, dataSel), step)}
+)`;
   const firstData = `label_replace(\n  bottomk by (session_id) (\n    1,\n    min by (session_id, tool) (\n      min_over_time(${dataEvents}[${deWindow}:${step}])\n    )\n  ),\n  "data_tool", "$1", "tool", "(.*)"\n)`;
   const lastEgress = `max by (${CALL_LABELS.join(', ')}) (\n  max_over_time(${changeTimes(
     sel(METRICS.calls, [['tool', '=~', regexAlternation(egressTools)]]),
@@ -80,7 +87,7 @@ export function dataThenEgress({ thresholds: t, opts, keep, step }: RuleContext)
     annotations: {
       summary: `Session {{ $labels.session_id }} called egress tool {{ $labels.tool }} after data tool {{ $labels.data_tool }} (caller {{ $labels.caller }}, server {{ $labels.server }}).`,
       description: `A data-returning tool (${dataTools.join(', ')}) succeeded${
-        minData > 0 ? ` returning at least ${humanBytes(minData)} (${minData} bytes)` : ''
+        minData > 0 ? ` returning at least ${humanBytes(minData)} (${minData} bytes) or personal data` : ' '
       } and an egress tool (${egressTools.join(', ')}) was called in the same session within ${deWindow} after it. Data read and then sent out is the exfiltration path; check what the egress call sent and to whom. Calls in the same scrape interval count as following each other.`,
       runbook: runbook(opts, 'McpDataThenEgress'),
       trace_search: sessionTraces(opts),

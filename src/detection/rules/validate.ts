@@ -23,12 +23,25 @@ export function validateThresholds(t: Thresholds): void {
       `latency.hanging_seconds must be a bucket bound of ${METRICS.duration} (${DURATION_BOUNDS.join(', ')})`,
     );
   }
+  const mark = t.latency.in_flight_mark_seconds;
+  if (
+    mark !== 0 &&
+    !((DURATION_BOUNDS as readonly number[]).includes(mark) && mark < t.latency.hanging_seconds)
+  ) {
+    throw new Error(
+      `latency.in_flight_mark_seconds must be 0 or a bucket bound of ${METRICS.duration} below hanging_seconds`,
+    );
+  }
+  positive('write_without_turn.window_seconds', t.write_without_turn.window_seconds);
   if (!(t.error_burst.ratio > 0 && t.error_burst.ratio < 1))
     throw new Error('error_burst.ratio must be in (0, 1)');
   for (const [what, list] of [
     ['missing_caller.sensitive_tools', t.missing_caller.sensitive_tools],
     ['data_then_egress.data_tools', t.data_then_egress.data_tools],
     ['data_then_egress.egress_tools', t.data_then_egress.egress_tools],
+    ['system_write.write_tools', t.system_write.write_tools],
+    ['unbounded_read.sensitive_tools', t.unbounded_read.sensitive_tools],
+    ['write_without_turn.write_tools', t.write_without_turn.write_tools],
   ] as const) {
     if (!Array.isArray(list) || list.length === 0) throw new Error(`${what} must be a non-empty list`);
   }
