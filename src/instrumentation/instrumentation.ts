@@ -9,7 +9,8 @@ import {
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Hook as RequireHook } from 'require-in-the-middle';
-import { satisfies } from 'semver';
+// One function, not the whole package: `semver`'s index loads every module it has at start-up.
+import satisfies from 'semver/functions/satisfies.js';
 import type { PatchDeps } from './call.js';
 import { createRequestPatch } from './client.js';
 import { createHttpEntryPatch, type HttpEntryFn } from './http-peer.js';

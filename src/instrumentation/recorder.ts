@@ -28,7 +28,11 @@ import { createClassifier, type Classifier } from '../redaction/classify.js';
 import { argumentRisk, compileArgumentRisk, type ArgumentRiskRules } from './argument-risk.js';
 import { classifyResult, DEFAULT_RESULT_SCAN_CHARS, resultClassAttributes } from './content-signals.js';
 import { disarmInFlightMark } from './in-flight.js';
-import { DEFAULT_ARGUMENT_RISK, DEFAULT_EGRESS_TOOLS, DEFAULT_IN_FLIGHT_MARK_SECONDS } from './signal-defaults.js';
+import {
+  DEFAULT_ARGUMENT_RISK,
+  DEFAULT_EGRESS_TOOLS,
+  DEFAULT_IN_FLIGHT_MARK_SECONDS,
+} from './signal-defaults.js';
 import { resultSize, summarizeResult } from './summarize.js';
 import { classifyErrorResponse, CLIENT_FAULT_CODES, outcomeAttributes, type Outcome } from './attributes.js';
 import {
@@ -115,6 +119,17 @@ const METRIC_ATTRIBUTES = [
 ] as const;
 
 const MAX_STATUS_MESSAGE = 512;
+// Result summaries are counts and identifier-like keys, so few distinct ones recur across calls:
+// their redaction (deterministic for one configuration) is remembered instead of scanned again.
+const SUMMARY_CACHE_ENTRIES = 1024;
+
+/** A call's completion waiting for the next turn of the event loop. */
+interface PendingCompletion {
+  call: Call;
+  outcome: Outcome;
+  result: unknown;
+  endedAt: number;
+}
 
 /** One in-flight request: the span, what it was about, and when it started (monotonic ms). */
 export interface Call {
@@ -150,6 +165,20 @@ export class Recorder {
   private readonly riskRules: ArgumentRiskRules;
   /** Milliseconds a tool call runs before its in-flight marker span; 0: never. */
   readonly inFlightMarkMs: number;
+  private readonly summaries = new Map<string, { text: string; count: number }>();
+  // Every completion of one turn runs from one immediate: no closure and no immediate per call.
+  private completions: PendingCompletion[] = [];
+  private readonly drainCompletions = () => {
+    const batch = this.completions;
+    this.completions = [];
+    for (const { call, outcome, result, endedAt } of batch) {
+      try {
+        this.complete(call, outcome, result, endedAt);
+      } catch (err) {
+        this.diag.error('mcp-audit: could not complete a span', err);
+      }
+    }
+  };
 
   constructor(
     config: McpInstrumentationConfig,
@@ -159,7 +188,8 @@ export class Recorder {
     const redaction = config.redaction ?? envRedaction(diag);
     this.redactor = createRedactor(redaction);
     this.classifier = createClassifier(redaction);
-    this.resultScanChars = config.resultScanChars ?? envCount(ENV_RESULT_SCAN_CHARS, diag) ?? DEFAULT_RESULT_SCAN_CHARS;
+    this.resultScanChars =
+      config.resultScanChars ?? envCount(ENV_RESULT_SCAN_CHARS, diag) ?? DEFAULT_RESULT_SCAN_CHARS;
     this.riskRules = compileArgumentRisk(
       config.argumentRisk ?? DEFAULT_ARGUMENT_RISK,
       config.egressTools ?? DEFAULT_EGRESS_TOOLS,
@@ -237,7 +267,7 @@ export class Recorder {
     call.done = true;
     const endedAt = performance.now();
     disarmInFlightMark(call);
-    setImmediate(() => this.complete(call, outcome, result, endedAt));
+    if (this.completions.push({ call, outcome, result, endedAt }) === 1) setImmediate(this.drainCompletions);
   }
 
   private complete(call: Call, outcome: Outcome, result: unknown, endedAt: number): void {
@@ -263,7 +293,7 @@ export class Recorder {
         }
         const summary = summarizeResult(result);
         if (summary) {
-          const { text, count } = this.redactor.string(summary);
+          const { text, count } = this.redactedSummary(summary);
           attrs[ATTR_MCP_AUDIT_RESULT_SUMMARY] = text;
           call.redacted += count;
         }
@@ -293,6 +323,16 @@ export class Recorder {
     } finally {
       span.end(performance.timeOrigin + endedAt);
     }
+  }
+
+  private redactedSummary(summary: string): { text: string; count: number } {
+    let redacted = this.summaries.get(summary);
+    if (!redacted) {
+      if (this.summaries.size >= SUMMARY_CACHE_ENTRIES) this.summaries.clear();
+      redacted = this.redactor.string(summary);
+      this.summaries.set(summary, redacted);
+    }
+    return redacted;
   }
 
   private setsErrorStatus(side: Side, outcome: Outcome): boolean {
