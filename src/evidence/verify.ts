@@ -55,6 +55,24 @@ interface Item {
   check?: EntryCheck;
 }
 
+/** Where the chain stands after the last line that verified. */
+interface ChainState {
+  key: string | Buffer | undefined;
+  files: readonly string[];
+  /** seq and prev_hash the next line must carry. */
+  expect: { seq: number; hash: string };
+  /** The hash expected before the last accepted line. */
+  prevHashBefore: string;
+  last: (Location & { hash: string }) | null;
+}
+
+const problem = (at: Location, reason: TamperReason, detail: string): VerifyProblem => ({
+  file: at.file,
+  line: at.line,
+  reason,
+  detail,
+});
+
 export async function verifyLog(
   files: readonly string[],
   options: { key?: string | Buffer } = {},
@@ -70,127 +88,156 @@ export async function verifyLog(
     problem: null,
     warnings: [],
   };
-  let expect = { seq: 0, hash: GENESIS_HASH };
-  let prevHashBefore = GENESIS_HASH; // hash expected before the last accepted line
-  let last: (Location & { hash: string }) | null = null;
-
-  const fail = (at: Location, reason: TamperReason, detail: string): VerifyResult => {
-    result.ok = false;
-    result.problem = { file: at.file, line: at.line, reason, detail };
-    result.head = expect;
-    return result;
+  const state: ChainState = {
+    key,
+    files,
+    expect: { seq: 0, hash: GENESIS_HASH },
+    prevHashBefore: GENESIS_HASH,
+    last: null,
   };
-
   const it = items(files, key);
   let next = await it.next();
   while (!next.done) {
     const cur = next.value;
     next = await it.next();
-    const ahead = next.done ? null : next.value;
-    const at = loc(cur.raw);
-
-    if (!cur.check) {
-      if (!cur.raw.terminated) {
-        return fail(
-          at,
-          'truncated',
-          `final line is incomplete (${cur.raw.bytes.length} bytes after the last newline)`,
-        );
-      }
-      if (ahead && sealsTornLine(ahead, cur.raw, expect)) {
-        result.warnings.push({
-          ...at,
-          detail: `torn write from a crash, sealed by the chain_break at line ${ahead.raw.lineNo}`,
-        });
-        continue;
-      }
-      return fail(at, 'bad_json', cur.raw.bytes.length === 0 ? 'empty line' : 'line is not valid JSON');
+    const found = await verifyLine(cur, next.done ? null : next.value, state, result);
+    if (found) {
+      result.ok = false;
+      result.problem = found;
+      break;
     }
-    const check = cur.check;
-    if (!check.ok && check.problem === 'malformed') {
-      return fail(at, cur.raw.terminated ? 'bad_json' : 'truncated', `not a chain entry: ${check.detail}`);
-    }
-    if (!check.ok) {
-      if (ahead && chainsTo(ahead, expect)) {
-        return fail(
-          at,
-          'inserted',
-          `line is not part of the chain: line ${ahead.raw.lineNo} chains to the line before it`,
-        );
-      }
-      const hint =
-        last === null && key === undefined
-          ? ' (if the log was written with MCP_AUDIT_HMAC_KEY, pass --key)'
-          : '';
-      return fail(at, 'edited', `content does not match its hash${hint}`);
-    }
-
-    const e = check.entry;
-    if (e.seq === expect.seq && e.prev_hash === expect.hash) {
-      result.lines++;
-      if (isControl(e)) result.control[e.control] = (result.control[e.control] ?? 0) + 1;
-      else result.records++;
-      if (!cur.raw.terminated) result.warnings.push({ ...at, detail: 'final line has no newline' });
-      prevHashBefore = expect.hash;
-      expect = { seq: e.seq + 1, hash: e.hash };
-      last = { ...at, hash: e.hash };
-      continue;
-    }
-    if (last === null) {
-      return fail(
-        at,
-        'removed',
-        `chain does not start at genesis (first seq ${e.seq}): earlier records or files are missing`,
-      );
-    }
-    if (e.seq === expect.seq) {
-      if (
-        ahead &&
-        ahead.check?.ok &&
-        ahead.check.entry.seq === e.seq &&
-        ahead.check.entry.prev_hash === expect.hash
-      ) {
-        return fail(
-          at,
-          'inserted',
-          `line is not part of the chain: line ${ahead.raw.lineNo} takes seq ${e.seq} and chains to ${where(last)}`,
-        );
-      }
-      return fail(last, 'edited', `re-hashed after an edit: ${where(at)} does not chain to it`);
-    }
-    if (e.seq > expect.seq) {
-      const later = await findSeq(files, cur.raw, expect.seq);
-      if (later) {
-        return fail(
-          at,
-          'reordered',
-          `seq ${e.seq} comes before seq ${expect.seq}, which is at ${where(later)}`,
-        );
-      }
-      const n = e.seq - expect.seq;
-      const fileGap =
-        cur.raw.file !== last.file && cur.raw.lineNo === 1
-          ? `; a rotated file between ${last.file} and ${cur.raw.file} may be missing`
-          : '';
-      return fail(
-        at,
-        'removed',
-        `${n} record${n === 1 ? '' : 's'} missing before this line (seq ${expect.seq}..${e.seq - 1})${fileGap}`,
-      );
-    }
-    // seq went backwards: a line that does not belong here.
-    if (e.hash === expect.hash) return fail(at, 'inserted', `duplicate of ${where(last)}`);
-    if (e.seq === expect.seq - 1 && e.prev_hash === prevHashBefore) {
-      return fail(
-        last,
-        'inserted',
-        `line is not part of the chain: ${where(at)} carries the same seq ${e.seq} and chains past it`,
-      );
-    }
-    return fail(at, 'inserted', `seq ${e.seq} was already used (expected ${expect.seq})`);
   }
-  result.head = expect;
+  result.head = state.expect;
   return result;
+}
+
+/** Accepts the line into the chain, or returns the first problem it shows. */
+async function verifyLine(
+  cur: Item,
+  ahead: Item | null,
+  state: ChainState,
+  result: VerifyResult,
+): Promise<VerifyProblem | null> {
+  const at = loc(cur.raw);
+  if (!cur.check) return unparsedLine(cur, ahead, state, result);
+  const check = cur.check;
+  if (!check.ok && check.problem === 'malformed') {
+    return problem(at, cur.raw.terminated ? 'bad_json' : 'truncated', `not a chain entry: ${check.detail}`);
+  }
+  if (!check.ok) {
+    if (ahead && chainsTo(ahead, state.expect)) {
+      return problem(
+        at,
+        'inserted',
+        `line is not part of the chain: line ${ahead.raw.lineNo} chains to the line before it`,
+      );
+    }
+    const hint =
+      state.last === null && state.key === undefined
+        ? ' (if the log was written with MCP_AUDIT_HMAC_KEY, pass --key)'
+        : '';
+    return problem(at, 'edited', `content does not match its hash${hint}`);
+  }
+  const e = check.entry;
+  if (e.seq === state.expect.seq && e.prev_hash === state.expect.hash) {
+    result.lines++;
+    if (isControl(e)) result.control[e.control] = (result.control[e.control] ?? 0) + 1;
+    else result.records++;
+    if (!cur.raw.terminated) result.warnings.push({ ...at, detail: 'final line has no newline' });
+    state.prevHashBefore = state.expect.hash;
+    state.expect = { seq: e.seq + 1, hash: e.hash };
+    state.last = { ...at, hash: e.hash };
+    return null;
+  }
+  return outOfChain(cur, e, ahead, state);
+}
+
+/** A line that is not JSON: a torn write (sealed by the writer after a crash, or not), or bad data. */
+function unparsedLine(
+  cur: Item,
+  ahead: Item | null,
+  state: ChainState,
+  result: VerifyResult,
+): VerifyProblem | null {
+  const at = loc(cur.raw);
+  if (!cur.raw.terminated) {
+    return problem(
+      at,
+      'truncated',
+      `final line is incomplete (${cur.raw.bytes.length} bytes after the last newline)`,
+    );
+  }
+  if (ahead && sealsTornLine(ahead, cur.raw, state.expect)) {
+    result.warnings.push({
+      ...at,
+      detail: `torn write from a crash, sealed by the chain_break at line ${ahead.raw.lineNo}`,
+    });
+    return null;
+  }
+  return problem(at, 'bad_json', cur.raw.bytes.length === 0 ? 'empty line' : 'line is not valid JSON');
+}
+
+/** A valid entry whose seq or prev_hash does not continue the chain: names what happened. */
+async function outOfChain(
+  cur: Item,
+  e: ChainEntry,
+  ahead: Item | null,
+  state: ChainState,
+): Promise<VerifyProblem> {
+  const at = loc(cur.raw);
+  const { expect, last } = state;
+  if (last === null) {
+    return problem(
+      at,
+      'removed',
+      `chain does not start at genesis (first seq ${e.seq}): earlier records or files are missing`,
+    );
+  }
+  if (e.seq === expect.seq) {
+    if (
+      ahead &&
+      ahead.check?.ok &&
+      ahead.check.entry.seq === e.seq &&
+      ahead.check.entry.prev_hash === expect.hash
+    ) {
+      return problem(
+        at,
+        'inserted',
+        `line is not part of the chain: line ${ahead.raw.lineNo} takes seq ${e.seq} and chains to ${where(last)}`,
+      );
+    }
+    return problem(last, 'edited', `re-hashed after an edit: ${where(at)} does not chain to it`);
+  }
+  if (e.seq > expect.seq) {
+    const later = await findSeq(state.files, cur.raw, expect.seq);
+    if (later) {
+      return problem(
+        at,
+        'reordered',
+        `seq ${e.seq} comes before seq ${expect.seq}, which is at ${where(later)}`,
+      );
+    }
+    const n = e.seq - expect.seq;
+    const fileGap =
+      cur.raw.file !== last.file && cur.raw.lineNo === 1
+        ? `; a rotated file between ${last.file} and ${cur.raw.file} may be missing`
+        : '';
+    return problem(
+      at,
+      'removed',
+      `${n} record${n === 1 ? '' : 's'} missing before this line (seq ${expect.seq}..${e.seq - 1})${fileGap}`,
+    );
+  }
+  // seq went backwards: a line that does not belong here.
+  if (e.hash === expect.hash) return problem(at, 'inserted', `duplicate of ${where(last)}`);
+  if (e.seq === expect.seq - 1 && e.prev_hash === state.prevHashBefore) {
+    return problem(
+      last,
+      'inserted',
+      `line is not part of the chain: ${where(at)} carries the same seq ${e.seq} and chains past it`,
+    );
+  }
+  return problem(at, 'inserted', `seq ${e.seq} was already used (expected ${expect.seq})`);
 }
 
 async function* items(files: readonly string[], key: string | Buffer | undefined): AsyncGenerator<Item> {
