@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
-  freePorts,
   jaegerTraces,
   promQuery,
   readAuditFile,
@@ -20,6 +19,7 @@ import {
   type Stack,
 } from '../support/stack.js';
 import { FIXTURES, REGISTER_ESM, ROOT, killAll, runNode, startNode } from '../support/proc.js';
+import { trackChild } from '../support/reaper.js';
 
 const SESSION = 'a3f8c';
 let stack: Stack;
@@ -45,19 +45,25 @@ function otlp(service: string): NodeJS.ProcessEnv {
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'mcp-audit-pipeline-'));
   evidence = join(dir, 'evidence.jsonl');
-  const [sinkPort] = await freePorts(1);
+  // The sink listens on a port the OS picks (:0) and prints the address it got.
   sink = spawn(
     process.execPath,
-    [`${ROOT}bin/mcp-audit.cjs`, 'sink', '--listen', `127.0.0.1:${sinkPort}`, '--file', evidence],
+    [`${ROOT}bin/mcp-audit.cjs`, 'sink', '--listen', '127.0.0.1:0', '--file', evidence],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
     },
   );
-  await new Promise<void>((resolve, reject) => {
-    sink.stdout!.once('data', () => resolve());
-    sink.once('exit', (code) => reject(new Error(`sink exited with ${code}`)));
+  trackChild(sink);
+  const sinkUrl = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    sink.stdout!.on('data', (d: Buffer) => {
+      out += d;
+      const m = /listening on (http:\/\/[^/\s]+)\/v1\/traces/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    sink.once('exit', (code) => reject(new Error(`sink exited with ${code} before listening: ${out}`)));
   });
-  stack = await startStack({ withPrometheus: true, sinkEndpoint: `http://127.0.0.1:${sinkPort}` });
+  stack = await startStack({ withPrometheus: true, sinkEndpoint: sinkUrl });
 
   // stdio: the incident session (2,400 rows with emails and SSNs, a thrown tool error, a call outside the context).
   const stdio = await runNode(
@@ -260,5 +266,54 @@ describe('instrumented processes through the real collector', () => {
     assert.equal(verify.code, 0, verify.stdout + verify.stderr);
     assert.match(verify.stdout, /OK: \d+ records/);
     assert.doesNotMatch(readFileSync(evidence, 'utf8'), /customer\d+@example\.com|412-55-\d{4}/);
+  });
+});
+
+describe('the OTLP/gRPC export path', () => {
+  it('an agent and server exporting with OTEL_EXPORTER_OTLP_PROTOCOL=grpc reach the collector, Jaeger and the audit file', async () => {
+    const service = `grpc-agent-${process.pid}`;
+    const grpc = {
+      ...otlp(service),
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://${stack.otlpGrpcEndpoint}`,
+    };
+    const run = await runNode(
+      [
+        '--import',
+        REGISTER_ESM,
+        `${FIXTURES}stdio-agent.mjs`,
+        `${FIXTURES}stdio-server.mjs`,
+        '--import',
+        REGISTER_ESM,
+      ],
+      { ...grpc, SERVER_SERVICE_NAME: `grpc-server-${process.pid}` },
+    );
+    assert.equal(run.code, 0, run.stderr);
+    // The spans went over gRPC only: the collector's OTLP/HTTP receiver was never named to them.
+    const traces = await waitFor(
+      async () => {
+        const found = await jaegerTraces(stack.jaegerUrl, service);
+        return found.some((t) => t.spans.some((s) => s.operationName === 'tools/call db_query'))
+          ? found
+          : undefined;
+      },
+      { timeoutMs: 30000, intervalMs: 500, message: `no tools/call db_query span of ${service} in Jaeger` },
+    );
+    const spans = traces.flatMap((t) => t.spans);
+    const call = spans.find(
+      (s) => s.operationName === 'tools/call db_query' && tag(s, 'span.kind') === 'client',
+    )!;
+    assert.ok(call, 'the client span of the db_query call');
+    assert.equal(tag(call, 'enduser.id'), 'user:sarah');
+    assert.equal(tag(call, 'gen_ai.conversation.id'), SESSION);
+    assert.equal(tag(call, 'mcp_audit.server.name'), 'mcp-db-prod-01');
+    // The same span in the collector's append-only audit file.
+    await waitFor(
+      () =>
+        readAuditFile(stack.auditFilePath).some((line) =>
+          JSON.stringify(line).includes(call.spanID.toLowerCase()),
+        ),
+      { timeoutMs: 30000, intervalMs: 500, message: `span ${call.spanID} not in the audit file` },
+    );
   });
 });
