@@ -11,6 +11,9 @@ import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../supp
 import { REGISTER_ESM, ROOT, killAll, runNode } from '../support/proc.js';
 
 const CLIENT = 3;
+// Two processes each loading every auto-instrumentation take tens of seconds on a busy 2-core CI machine.
+const CHILD_TIMEOUT_MS = 180_000;
+const SLOW = { timeout: 240_000 };
 const SERVER = 2;
 const FIXTURE = `${ROOT}test/fixtures/compat-coexistence/`;
 const AUTO = '@opentelemetry/auto-instrumentations-node/register';
@@ -55,7 +58,11 @@ async function runAndCheck(preloads: string[]): Promise<{ trace: ReceivedSpan[];
   const receiver = await startOtlpReceiver();
   try {
     const before = traceparents.length;
-    const run = await runNode([...preloads, `${FIXTURE}agent.mjs`], env(receiver, preloads), 60000);
+    const run = await runNode(
+      [...preloads, `${FIXTURE}agent.mjs`],
+      env(receiver, preloads),
+      CHILD_TIMEOUT_MS,
+    );
     assert.equal(run.code, 0, run.stderr);
     assert.deepEqual(JSON.parse(run.stdout), { status: 'all systems nominal' });
     const isHttpClient = (s: ReceivedSpan) =>
@@ -111,23 +118,27 @@ async function runAndCheck(preloads: string[]): Promise<{ trace: ReceivedSpan[];
 }
 
 describe('mcp-audit beside an OpenTelemetry SDK the app already runs', () => {
-  it('auto-instrumentations first, then mcp-audit/register: one SDK, one trace', async () => {
+  it('auto-instrumentations first, then mcp-audit/register: one SDK, one trace', SLOW, async () => {
     await runAndCheck(['--import', AUTO, '--import', REGISTER_ESM]);
   });
 
-  it('mcp-audit/register first, then auto-instrumentations: still one SDK, one trace', async () => {
+  it('mcp-audit/register first, then auto-instrumentations: still one SDK, one trace', SLOW, async () => {
     await runAndCheck(['--import', REGISTER_ESM, '--import', AUTO]);
   });
 
-  it("an app's own NodeSDK with new McpInstrumentation() in its list", async () => {
+  it("an app's own NodeSDK with new McpInstrumentation() in its list", SLOW, async () => {
     await runAndCheck(['--import', `${FIXTURE}otel.mjs`]);
   });
 
-  it('mcp-audit/register alone still starts its own SDK and exports the same trace', async () => {
+  it('mcp-audit/register alone still starts its own SDK and exports the same trace', SLOW, async () => {
     const receiver = await startOtlpReceiver();
     try {
       const preloads = ['--import', REGISTER_ESM];
-      const run = await runNode([...preloads, `${FIXTURE}agent.mjs`], env(receiver, preloads), 60000);
+      const run = await runNode(
+        [...preloads, `${FIXTURE}agent.mjs`],
+        env(receiver, preloads),
+        CHILD_TIMEOUT_MS,
+      );
       assert.equal(run.code, 0, run.stderr);
       const spans = await receiver.waitForSpans(
         (s) => s.filter((x) => x.name === 'tools/call status').length >= 2,

@@ -15,6 +15,9 @@ import { startOtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver.j
 import { ROOT } from '../support/proc.js';
 
 const CLIENT = 3;
+// Two processes each loading every auto-instrumentation take tens of seconds on a busy 2-core CI machine.
+const CHILD_TIMEOUT_MS = 180_000;
+const SLOW = { timeout: 240_000 };
 const SERVER = 2;
 const FIXTURE = `${ROOT}test/fixtures/compat-coexistence/`;
 
@@ -78,7 +81,7 @@ function runShell(
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d));
     child.stderr.on('data', (d: Buffer) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_TIMEOUT_MS);
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
@@ -149,16 +152,16 @@ describe('README: already running OpenTelemetry', () => {
     ]);
   });
 
-  it('the register entry alone', async () => {
+  it('the register entry alone', SLOW, async () => {
     // mcp-audit's own SDK instruments MCP only: no HTTP instrumentation of its own.
     await runSnippet('register-alone', { toolHttpSpan: false });
   });
 
-  it('beside the auto-instrumentations register entry', async () => {
+  it('beside the auto-instrumentations register entry', SLOW, async () => {
     await runSnippet('beside-auto', { toolHttpSpan: true });
   });
 
-  it('in your own NodeSDK (otel.mjs as written, then its command line)', async () => {
+  it('in your own NodeSDK (otel.mjs as written, then its command line)', SLOW, async () => {
     const file = snippets.get('own-sdk');
     assert.ok(file?.file, 'the own-sdk snippet names its file');
     assert.equal(file.lang, 'js');
