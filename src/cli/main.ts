@@ -9,6 +9,7 @@ import { doctorCommand } from './doctor.js';
 import { reportCommand } from './report.js';
 import { sinkCommand } from './sink.js';
 import { verifyCommand } from './verify.js';
+import { wrapCommand } from './wrap.js';
 
 export type { Command } from './command.js';
 
@@ -19,6 +20,7 @@ export const COMMANDS: readonly Command[] = [
   reportCommand,
   sinkCommand,
   doctorCommand,
+  wrapCommand,
 ];
 
 export async function main(argv: string[], commands: readonly Command[] = COMMANDS): Promise<number> {
