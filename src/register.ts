@@ -5,8 +5,6 @@ import { diag } from '@opentelemetry/api';
 import { startMcpAudit, type McpAuditHandle } from './sdk.js';
 import { detectExistingSdk, joinExistingSdk } from './sdk-detect.js';
 
-const SHUTDOWN_TIMEOUT_MS = 5000;
-
 // The loader wraps only the MCP SDK modules: the SDK imports its Protocol file by a relative
 // specifier, which the hook-by-name message channel would never include.
 const MCP_MODULES = /[\\/]node_modules[\\/]@modelcontextprotocol[\\/](sdk|client|server|core)[\\/]/;
@@ -29,16 +27,22 @@ function start(): McpAuditHandle | undefined {
   }
 }
 
+// At exit the shutdown is bounded by MCP_AUDIT_SHUTDOWN_TIMEOUT_MS (the span queues count what they
+// could not deliver and say so on stderr). The OTel exporters may still hold sockets or retry timers
+// after that, so once the flush is over nothing of ours may keep the process alive: a host whose
+// event loop had emptied (beforeExit) exits right away, however the collector behaves.
 function flushOnExit(handle: McpAuditHandle): void {
   let flushing: Promise<void> | undefined;
   const flush = () => {
-    flushing ??= Promise.race([
-      handle.shutdown().catch((err: unknown) => diag.error('mcp-audit: shutdown failed', err)),
-      new Promise<void>((resolve) => setTimeout(resolve, SHUTDOWN_TIMEOUT_MS).unref()),
-    ]);
+    flushing ??= handle.shutdown().catch((err: unknown) => diag.error('mcp-audit: shutdown failed', err));
     return flushing;
   };
-  process.once('beforeExit', () => void flush());
+  process.once('beforeExit', () => {
+    void flush().then(() => {
+      // Unref'd: fires only if something (an abandoned export) still holds the loop open.
+      setTimeout(() => process.exit(), 0).unref();
+    });
+  });
   const onSigterm = () => {
     void flush().finally(() => {
       // Only us listening: restore the default action so the exit status stays "killed by SIGTERM".
@@ -46,6 +50,15 @@ function flushOnExit(handle: McpAuditHandle): void {
     });
   };
   process.once('SIGTERM', onSigterm);
+  // process.exit() from the app: no time to deliver, but the loss is said.
+  process.once('exit', () => {
+    const left = handle.undelivered();
+    if (left > 0 && !flushing) {
+      process.stderr.write(
+        `mcp-audit: process exited with ${left} spans not yet delivered (they are lost)\n`,
+      );
+    }
+  });
 }
 
 // `--require` preloads a CommonJS app, which require-in-the-middle covers; registering the ESM loader

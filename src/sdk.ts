@@ -1,20 +1,22 @@
 import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
-import { OTLPTraceExporter as OTLPProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { OTLPTraceExporter as OTLPJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { OTLPTraceExporter as OTLPGrpcTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
-import { startNodeSdk } from '@opentelemetry/sdk-node';
-import {
-  BatchSpanProcessor,
-  ConsoleSpanExporter,
-  SimpleSpanProcessor,
-  type SpanProcessor,
-} from '@opentelemetry/sdk-trace';
+import { ConsoleSpanExporter, SimpleSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace';
 import { mkdirSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import { AuditFileExporter } from './evidence/file-exporter.js';
+import { DeliveryQueue } from './evidence/delivery-queue.js';
+import { DropLedger } from './evidence/drop-ledger.js';
+import { AUDIT_FILE_DESTINATION, AuditFileExporter } from './evidence/file-exporter.js';
+import {
+  ENV_SHUTDOWN_TIMEOUT,
+  metricReaders,
+  otlpProtocol,
+  queueSettings,
+  type QueueSettings,
+} from './evidence/delivery-settings.js';
+import { OtlpHttpSpanExporter } from './evidence/otlp-http-exporter.js';
 import type { AuditRecord } from './evidence/record.js';
 import { McpInstrumentation } from './instrumentation/instrumentation.js';
 import type { McpInstrumentationConfig } from './instrumentation/types.js';
+import { loadOnDemand, startOpenTelemetry } from './otel-setup.js';
 
 export interface StartOptions {
   /** Configuration of the MCP instrumentation (capture, redaction, policy). */
@@ -29,8 +31,13 @@ export interface McpAuditHandle {
   /** The evidence log being written, if any. */
   auditFile?: string;
   instrumentation: McpInstrumentation;
+  /** Spans accepted and neither delivered nor counted as lost yet (for an exit report). */
+  undelivered(): number;
+  /** Flushes within the exit deadline (MCP_AUDIT_SHUTDOWN_TIMEOUT_MS), counts and reports the rest. */
   shutdown(): Promise<void>;
 }
+
+export { ENV_SHUTDOWN_TIMEOUT };
 
 const LOG_LEVELS: Record<string, DiagLogLevel> = {
   none: DiagLogLevel.NONE,
@@ -48,9 +55,7 @@ function stderrLogger(): DiagLogger {
   const write =
     (level: string) =>
     (message: string, ...args: unknown[]) => {
-      const extra = args
-        .map((a) => (a instanceof Error ? a.message : typeof a === 'string' ? a : safeJson(a)))
-        .join(' ');
+      const extra = args.map((a) => (typeof a === 'string' ? a : (errorMessage(a) ?? safeJson(a)))).join(' ');
       process.stderr.write(`${level} ${message}${extra ? ` ${extra}` : ''}\n`);
     };
   return {
@@ -60,6 +65,13 @@ function stderrLogger(): DiagLogger {
     debug: write('debug'),
     verbose: write('verbose'),
   };
+}
+
+// Errors, and the error-shaped objects the OTel SDK logs, as their message (not a stack dump).
+function errorMessage(value: unknown): string | undefined {
+  if (value instanceof Error) return value.message;
+  const message = (value as { message?: unknown } | null)?.message;
+  return typeof message === 'string' ? message : undefined;
 }
 
 function safeJson(value: unknown): string {
@@ -99,7 +111,18 @@ export function auditFilePath(env: NodeJS.ProcessEnv, exporting: boolean): strin
   return resolve(template.replaceAll('{pid}', String(process.pid)).replaceAll('{service}', service));
 }
 
-function traceExporters(env: NodeJS.ProcessEnv, warnings: string[]): SpanProcessor[] {
+interface OtlpRoute {
+  queue: DeliveryQueue;
+  url: string;
+}
+
+function traceExporters(
+  env: NodeJS.ProcessEnv,
+  warnings: string[],
+  settings: QueueSettings,
+  ledger: DropLedger,
+  routes: OtlpRoute[],
+): SpanProcessor[] {
   const names = (env.OTEL_TRACES_EXPORTER || 'otlp')
     .split(',')
     .map((s) => s.trim().toLowerCase())
@@ -110,18 +133,35 @@ function traceExporters(env: NodeJS.ProcessEnv, warnings: string[]): SpanProcess
     if (name === 'console') {
       processors.push(new SimpleSpanProcessor({ exporter: new ConsoleSpanExporter() }));
     } else if (name === 'otlp') {
-      const protocol = (
-        env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ||
-        env.OTEL_EXPORTER_OTLP_PROTOCOL ||
-        'http/protobuf'
-      ).toLowerCase();
-      const exporter =
+      const protocol = otlpProtocol(env, 'TRACES');
+      // HTTP: one attempt per export, DeliveryQueue retries. gRPC keeps the stock exporter, which
+      // retries within each export (its exit can take up to the shutdown deadline).
+      const http =
         protocol === 'grpc'
-          ? new OTLPGrpcTraceExporter()
-          : protocol === 'http/json'
-            ? new OTLPJsonTraceExporter()
-            : new OTLPProtoTraceExporter();
-      processors.push(new BatchSpanProcessor({ exporter }));
+          ? undefined
+          : new OtlpHttpSpanExporter(protocol === 'http/json' ? 'json' : 'protobuf');
+      // The gRPC stack (grpc-js, protobufjs) loads only for this protocol: it is most of a cold start.
+      const exporter =
+        http ??
+        new (loadOnDemand<typeof import('@opentelemetry/exporter-trace-otlp-grpc')>(
+          '@opentelemetry/exporter-trace-otlp-grpc',
+        ).OTLPTraceExporter)();
+      const queue = new DeliveryQueue({
+        exporter,
+        ...settings,
+        onDrop: (reason, count, detail) => ledger.record('otlp', reason, count, detail),
+        onHealthChange: (healthy, detail) =>
+          healthy
+            ? diag.info('mcp-audit: span export to the collector works again')
+            : diag.warn(`mcp-audit: span export to the collector failed (${detail}); retrying with backoff`),
+      });
+      routes.push({
+        queue,
+        url:
+          http?.url ??
+          (env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT || 'the collector'),
+      });
+      processors.push(queue);
     } else {
       warnings.push(
         `mcp-audit: OTEL_TRACES_EXPORTER value "${name}" is not supported (otlp, console, none); ignored`,
@@ -150,7 +190,13 @@ export function startMcpAudit(
   const auditFile = auditFilePath(env, exporting);
   // Warnings wait for our logger: the SDK replaces any logger set before it starts.
   const warnings: string[] = [];
-  const processors: SpanProcessor[] = exporting ? traceExporters(env, warnings) : [];
+  const settings = queueSettings(env, warnings);
+  const ledger = new DropLedger();
+  const routes: OtlpRoute[] = [];
+  const processors: SpanProcessor[] = exporting
+    ? traceExporters(env, warnings, settings, ledger, routes)
+    : [];
+  const queues: DeliveryQueue[] = routes.map((r) => r.queue);
   const sessions = new Map<string, SessionTally>();
   if (auditFile) {
     mkdirSync(dirname(auditFile), { recursive: true });
@@ -163,33 +209,58 @@ export function startMcpAudit(
       if (record.error) t.errors++;
       sessions.set(key, t);
     };
+    const fileExporter = new AuditFileExporter({ file: auditFile, onRecord: tally });
+    // Losses on the way to the collector are written down locally too.
+    ledger.addSink(fileExporter);
     // Short delay: the evidence log should trail the calls by moments, not the OTLP default of 5 s.
-    processors.push(
-      new BatchSpanProcessor({
-        exporter: new AuditFileExporter({ file: auditFile, onRecord: tally }),
-        scheduledDelayMillis: 200,
-      }),
-    );
+    const fileQueue = new DeliveryQueue({
+      exporter: fileExporter,
+      ...settings,
+      scheduledDelayMillis: 200,
+      onDrop: (reason, count, detail) => ledger.record(AUDIT_FILE_DESTINATION, reason, count, detail),
+    });
+    queues.push(fileQueue);
+    processors.push(fileQueue);
   }
   const instrumentation = new McpInstrumentation(options.instrumentation);
-  const sdk = startNodeSdk({
+  const sdk = startOpenTelemetry({
     spanProcessors: processors,
     // Metrics only where there is somewhere to send them; the embedded mode has no backend.
-    ...(exporting ? {} : { metricReaders: [] }),
-    logRecordProcessors: [],
+    ...(exporting ? metricReaders(env, settings, warnings) : { metricReaders: [] }),
     instrumentations: [instrumentation],
-    // The SDK would install its own stdout logger; ours goes back in right after.
-    logLevel: 'none',
   });
   diag.setLogger(stderrLogger(), { logLevel: logLevel(env), suppressOverrideMessage: true });
   for (const warning of warnings) diag.warn(warning);
+  // The span queues keep their own deadline; the metrics flush (the OTel SDK's, which retries
+  // inside) gets what is left of it, and nothing when the collector is known to be unreachable.
+  const boundedShutdown = async (): Promise<void> => {
+    const deadline = Date.now() + settings.shutdownTimeoutMillis;
+    // Collector queues first: what they could not deliver is written to the evidence log as it closes.
+    await Promise.all(routes.map((r) => r.queue.shutdown()));
+    await Promise.all(queues.map((q) => q.shutdown()));
+    const reachable = routes.every((r) => r.queue.lastExportError === '');
+    const left = reachable ? Math.max(0, deadline - Date.now()) : 0;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      sdk.shutdown().catch((err: unknown) => diag.debug('mcp-audit: OpenTelemetry shutdown', err)),
+      new Promise<void>((done) => (timer = setTimeout(done, left))),
+    ]);
+    clearTimeout(timer);
+  };
   let stopped: Promise<void> | undefined;
   return {
     mode: exporting ? 'otlp' : 'embedded',
     auditFile,
     instrumentation,
+    undelivered: () => queues.reduce((n, q) => n + q.outstanding, 0),
     shutdown() {
-      stopped ??= sdk.shutdown().then(() => {
+      stopped ??= boundedShutdown().then(() => {
+        for (const { url } of routes) {
+          const lost = ledger.summary('otlp');
+          if (lost) process.stderr.write(`mcp-audit: could not deliver ${lost} to ${url}\n`);
+        }
+        const lostLocally = ledger.summary(AUDIT_FILE_DESTINATION);
+        if (lostLocally) process.stderr.write(`mcp-audit: could not write ${lostLocally} to ${auditFile}\n`);
         if (options.printSummary === false || !auditFile || sessions.size === 0) return;
         const calls = [...sessions.values()].reduce((n, t) => n + t.calls, 0);
         process.stderr.write(

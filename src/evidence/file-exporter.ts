@@ -8,6 +8,7 @@
 import { diag } from '@opentelemetry/api';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
+import type { DropReason } from './delivery-queue.js';
 import { isControl, type ChainEntry } from './hash-chain.js';
 import { parseByteSize } from './log-files.js';
 import { AuditLogWriter } from './log-writer.js';
@@ -16,6 +17,8 @@ import { isMcpSpanAttributes, toAuditRecord, type AuditRecord } from './record.j
 export const ENV_FILE = 'MCP_AUDIT_FILE';
 export const ENV_FILE_MAX_BYTES = 'MCP_AUDIT_FILE_MAX_BYTES';
 export const ENV_HMAC_KEY = 'MCP_AUDIT_HMAC_KEY';
+/** The destination name of this log in DropLedger (its own losses carry no destination). */
+export const AUDIT_FILE_DESTINATION = 'audit_file';
 
 export interface AuditFileExporterOptions {
   /** Evidence log path. @default process.env.MCP_AUDIT_FILE */
@@ -63,6 +66,19 @@ export class AuditFileExporter implements SpanExporter {
 
   get stats(): Readonly<AuditLogWriter['stats']> {
     return this.writer.stats;
+  }
+
+  /** Writes a `dropped` line for spans lost on their way elsewhere (or to this log's own queue). */
+  recordDropped(reason: DropReason, count: number, destination?: string): void {
+    try {
+      this.writer.recordDropped(
+        reason,
+        count,
+        destination === AUDIT_FILE_DESTINATION ? undefined : destination,
+      );
+    } catch (err) {
+      diag.error('mcp-audit: cannot record dropped spans in the audit log', err);
+    }
   }
 
   export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {

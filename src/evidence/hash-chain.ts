@@ -36,9 +36,14 @@ export type ControlRecord =
   | {
       control: 'dropped';
       timestamp: string;
-      reason: 'queue_full';
-      /** Spans refused since the previous line because the write queue was full. */
+      /** `queue_full`: a queue (this log's, or the span queue of `destination`) was full.
+       *  `export_rejected`: the collector refused the spans for good. `shutdown`: still undelivered
+       *  when the process exited (exit deadline, or the collector unreachable). */
+      reason: 'queue_full' | 'export_rejected' | 'shutdown';
+      /** Spans lost since the previous line for this reason. */
       count: number;
+      /** Where the lost spans were going (`otlp`: the collector); absent: this log itself. */
+      destination?: string;
     };
 
 export type ChainBody = AuditRecord | ControlRecord;

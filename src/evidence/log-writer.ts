@@ -54,6 +54,14 @@ interface Pending {
   reject: (err: unknown) => void;
 }
 
+interface DroppedTally {
+  reason: DroppedReason;
+  destination?: string;
+  count: number;
+}
+
+type DroppedReason = Extract<ControlRecord, { control: 'dropped' }>['reason'];
+
 interface Tail {
   size: number;
   /** The last `\n`-terminated line. */
@@ -78,7 +86,8 @@ export class AuditLogWriter {
   private needsOpen = true;
   private queue: Pending[] = [];
   private queued = 0;
-  private droppedUnrecorded = 0;
+  /** Losses not yet written as `dropped` lines, by `reason` and destination. */
+  private droppedUnrecorded = new Map<string, DroppedTally>();
   private running: Promise<void> | null = null;
   private closed = false;
 
@@ -105,8 +114,7 @@ export class AuditLogWriter {
     if (bodies.length === 0) return this.flush();
     // An oversized batch is still taken when nothing waits, so it cannot be refused forever.
     if (this.queued > 0 && this.queued + bodies.length > this.maxQueue) {
-      this.droppedUnrecorded += bodies.length;
-      this.stats.dropped += bodies.length;
+      this.noteDropped('queue_full', bodies.length);
       this.kick();
       return Promise.reject(
         new QueueFullError(`audit log queue full (${this.maxQueue} records waiting for disk)`),
@@ -130,6 +138,24 @@ export class AuditLogWriter {
       this.queue.push({ bodies: [], resolve, reject });
       this.kick();
     });
+  }
+
+  /**
+   * Records spans lost before they reached this log (a full span queue, a collector that refused
+   * them, an exit deadline): written as a `dropped` line with the next write, or now if idle.
+   */
+  recordDropped(reason: DroppedReason, count: number, destination?: string): void {
+    if (this.closed || count <= 0) return;
+    this.noteDropped(reason, count, destination);
+    this.kick();
+  }
+
+  private noteDropped(reason: DroppedReason, count: number, destination?: string): void {
+    const key = `${reason}\u0000${destination ?? ''}`;
+    const tally = this.droppedUnrecorded.get(key) ?? { reason, destination, count: 0 };
+    tally.count += count;
+    this.droppedUnrecorded.set(key, tally);
+    this.stats.dropped += count;
   }
 
   /** Waits until everything appended so far is durable (or failed). */
@@ -157,17 +183,19 @@ export class AuditLogWriter {
   }
 
   private async drain(): Promise<void> {
-    while (this.queue.length > 0 || this.droppedUnrecorded > 0) {
+    while (this.queue.length > 0 || this.droppedUnrecorded.size > 0) {
       const batch = this.queue.splice(0);
       const dropped = this.droppedUnrecorded;
-      this.droppedUnrecorded = 0;
+      this.droppedUnrecorded = new Map();
       const bodies: ChainBody[] = [];
-      if (dropped > 0) {
+      const timestamp = new Date().toISOString();
+      for (const { reason, destination, count } of dropped.values()) {
         bodies.push({
           control: 'dropped',
-          timestamp: new Date().toISOString(),
-          reason: 'queue_full',
-          count: dropped,
+          timestamp,
+          reason,
+          count,
+          ...(destination ? { destination } : {}),
         });
       }
       let count = 0;
@@ -181,7 +209,11 @@ export class AuditLogWriter {
       } catch (err) {
         this.stats.writeErrors++;
         this.needsOpen = true;
-        this.droppedUnrecorded += dropped;
+        // Not written: keep the losses for the next attempt (merged with any noted meanwhile).
+        for (const t of dropped.values()) {
+          this.stats.dropped -= t.count;
+          this.noteDropped(t.reason, t.count, t.destination);
+        }
         for (const p of batch) p.reject(err);
         // Do not spin on a failing disk: the next append retries (and reopens).
         break;
