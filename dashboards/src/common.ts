@@ -1,5 +1,5 @@
 // Shared pieces of the three MCP audit dashboards: datasource variables, the metric contract
-// (DESIGN.md section 6), query and link helpers. Every dashboard references datasources only
+// (src/detection/metrics.ts), query and link helpers. Every dashboard references datasources only
 // through datasource variables, so the JSON imports into any Grafana; the provisioned uids
 // (prometheus, jaeger) are only the variables' default values.
 import type { Builder, Dataquery } from '@grafana/grafana-foundation-sdk/cog';

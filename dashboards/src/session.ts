@@ -26,7 +26,7 @@ const RATE = '[$__rate_interval]';
 /** The session's totals: its counters start with the session (see overview.ts). */
 const total = (metric: string) => `max_over_time(${metric}{${S}}[$__range])`;
 
-/** The span attribute that carries the session in Jaeger (DESIGN.md section 3). */
+/** The span attribute that carries the session in Jaeger (docs/architecture.md, "The span contract"). */
 export const SESSION_TAG = 'gen_ai.conversation.id';
 
 export function session(): Dashboard {

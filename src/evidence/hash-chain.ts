@@ -1,4 +1,4 @@
-// The hash chain of the evidence log (seed Control 6: a trail the agent cannot quietly edit).
+// The hash chain of the evidence log (an immutable audit trail: one the agent cannot quietly edit).
 //
 // Format: one JSON object per line, `\n`-terminated, UTF-8:
 //   {"seq":N, ...record fields..., "prev_hash":"<64 hex>", "hash":"<64 hex>"}

@@ -1,4 +1,4 @@
-// The flat audit record: one JSON object per span, the seed's fields plus
+// The flat audit record: one JSON object per span, the problem statement's fields plus
 // the ids that tie it back to the trace. Two sources map to it — an SDK ReadableSpan (the
 // in-process exporter) and an OTLP/JSON span (the sink) — so both are first reduced to the same
 // `SpanFacts` and one function builds the record: a field can never differ between the two paths.
@@ -132,7 +132,7 @@ function nsToMs3(ns: bigint): number {
 
 function errorOf(type: string | null, statusIsError: boolean, message: string | null): string | null {
   // error.type is set for every failure, including server-side protocol errors that do not set
-  // span status ERROR (DESIGN.md section 3); status alone covers spans from other instrumentations.
+  // span status ERROR (the caller's fault: docs/architecture.md, "The span contract"); status alone covers spans from other instrumentations.
   if (type !== null) return message ? `${type}: ${message}` : type;
   if (statusIsError) return message ?? 'error';
   return null;

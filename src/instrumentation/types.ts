@@ -14,7 +14,7 @@ export interface ToolCaptureConfig {
 
 export interface McpInstrumentationConfig extends InstrumentationConfig {
   /**
-   * How tool-call arguments are recorded. Logging parameters is the seed requirement; values are
+   * How tool-call arguments are recorded. Logging parameters is what an audit trail needs; values are
    * masked by the redaction engine before the span leaves the process.
    * Env: `MCP_AUDIT_CAPTURE_ARGUMENTS`.
    * @default 'redacted'
@@ -33,7 +33,7 @@ export interface McpInstrumentationConfig extends InstrumentationConfig {
   redaction?: RedactionOptions;
   /**
    * Tools that may only be called with a caller identity in the audit context. A call without one is
-   * refused before it reaches the server (the seed's `block_and_alert`), and the refusal is a span
+   * refused before it reaches the server (`block_and_alert` in the problem statement), and the refusal is a span
    * with `error.type=policy_denied`. Empty: no enforcement.
    * Env: `MCP_AUDIT_REQUIRE_CALLER` (comma-separated tool names).
    * @default []

@@ -13,7 +13,7 @@ export interface Customer {
   city: string;
 }
 
-/** The seed's ordinary session looks this customer up (`WHERE id = 4471`): always row one. */
+/** The problem statement's ordinary session looks this customer up (`WHERE id = 4471`): always row one. */
 export const SARAH_CHEN: Customer = {
   id: 4471,
   name: 'Sarah Chen',

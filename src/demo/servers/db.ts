@@ -1,5 +1,5 @@
-// mcp-db-prod-01: the seed's database MCP server. `db_query` runs read-only SQL against synthetic
-// customers; writes are refused like a read-only database role would (the seed's test case 4), and
+// mcp-db-prod-01: the problem statement's database MCP server. `db_query` runs read-only SQL against synthetic
+// customers; writes are refused like a read-only database role would (its test case 4), and
 // `db_admin_query` is the elevated tool a compromised agent retries with.
 // Run standalone: node dist/demo/servers/db.js (stdio). Env MCP_DEMO_CUSTOMERS sets the row count.
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
@@ -36,7 +36,7 @@ function errorResult(message: string): CallToolResult {
   return { isError: true, content: [{ type: 'text', text: message }] };
 }
 
-/** The seed's response shape: the rows as JSON text, plus the same as structured content. */
+/** The problem statement's response shape: the rows as JSON text, plus the same as structured content. */
 function rowsResult(payload: Record<string, unknown>): CallToolResult {
   return { content: [{ type: 'text', text: JSON.stringify(payload) }], structuredContent: payload };
 }

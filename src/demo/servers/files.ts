@@ -1,6 +1,6 @@
-// mcp-files-01: the seed's file-storage server, confined to a sandbox folder (env
-// MCP_DEMO_FILES_ROOT). Any path, absolute or with `..`, is mapped INTO the sandbox, so the seed's
-// test case 2 ("write /etc/cron.d/backdoor") lands harmlessly in <root>/etc/cron.d/backdoor and
+// mcp-files-01: the problem statement's file-storage server, confined to a sandbox folder (env
+// MCP_DEMO_FILES_ROOT). Any path, absolute or with `..`, is mapped INTO the sandbox, so test
+// case 2 of the problem statement ("write /etc/cron.d/backdoor") lands harmlessly in <root>/etc/cron.d/backdoor and
 // the real system path is never touched. `slow_tool` sleeps, for the hanging-call replay.
 import { mkdir, readFile, realpath, stat, writeFile } from 'node:fs/promises';
 import { constants, mkdirSync } from 'node:fs';

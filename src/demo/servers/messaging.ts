@@ -1,4 +1,4 @@
-// mcp-messaging-01: the seed's Slack/email server. Nothing leaves the machine: every "sent"
+// mcp-messaging-01: the problem statement's Slack/email server. Nothing leaves the machine: every "sent"
 // message is appended to a local outbox (JSON lines) so tests and the demo can show what an
 // injected agent would have posted. Env MCP_DEMO_OUTBOX names the outbox file.
 import { appendFile, mkdir } from 'node:fs/promises';
