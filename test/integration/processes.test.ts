@@ -150,10 +150,15 @@ describe('stdio: ESM agent and server in separate processes', () => {
   });
 
   it('exports the semconv duration histograms', async () => {
-    await receiver.waitForSpans(
-      () =>
-        receiver.metricNames.has('mcp.client.operation.duration') &&
-        receiver.metricNames.has('mcp.server.operation.duration'),
+    const wanted = ['mcp.client.operation.duration', 'mcp.server.operation.duration'];
+    // Metrics arrive on their own export interval: wait for them (bounded), then check.
+    await receiver
+      .waitForSpans(() => wanted.every((name) => receiver.metricNames.has(name)))
+      .catch(() => undefined);
+    assert.deepEqual(
+      wanted.filter((name) => !receiver.metricNames.has(name)),
+      [],
+      `metrics received: ${[...receiver.metricNames].join(', ')}`,
     );
   });
 });

@@ -20,6 +20,7 @@ import {
   ATTR_MCP_AUDIT_RESULT_SIZE,
   ATTR_MCP_METHOD_NAME,
 } from '../../src/semconv.js';
+import { trackChild } from '../support/reaper.js';
 
 const repo = join(import.meta.dirname, '..', '..');
 const root = mkdtempSync(join(tmpdir(), 'mcp-audit-sink-'));
@@ -44,6 +45,7 @@ async function startSink(file: string, ...extra: string[]): Promise<Sink> {
     { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MCP_AUDIT_HMAC_KEY: '' } },
   );
   children.add(child);
+  trackChild(child);
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>(
@@ -131,6 +133,7 @@ function runCli(...args: string[]): Promise<{ code: number | null; stdout: strin
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     children.add(c);
+    trackChild(c);
     let stdout = '';
     c.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
     c.on('exit', (code) => resolve({ code, stdout }));
