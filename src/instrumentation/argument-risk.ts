@@ -33,7 +33,10 @@ export interface ArgumentRiskRules {
   allowSubdomainsOnly: string[];
 }
 
-export function compileArgumentRisk(lists: ArgumentRiskLists, egressTools: readonly string[]): ArgumentRiskRules {
+export function compileArgumentRisk(
+  lists: ArgumentRiskLists,
+  egressTools: readonly string[],
+): ArgumentRiskRules {
   const allow = lists.egress_allowlist.map((h) => h.trim().toLowerCase()).filter(Boolean);
   return {
     prefixes: lists.system_paths.map(normalisePath).filter((p): p is string => p !== undefined),
@@ -85,7 +88,10 @@ function readsWholeTable(sql: string): boolean {
 }
 
 function hostAllowed(host: string, rules: ArgumentRiskRules): boolean {
-  const h = host.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '');
+  const h = host
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '')
+    .replace(/\.$/, '');
   if (rules.allowExact.some((a) => h === a || h.endsWith(`.${a}`))) return true;
   return rules.allowSubdomainsOnly.some((suffix) => h.endsWith(suffix));
 }

@@ -51,7 +51,8 @@ export function classifyResult(result: unknown, classifier: Classifier, maxChars
         }
       } else if (typeof value === 'object' && value !== null && depth < MAX_DEPTH) {
         if (Array.isArray(value)) {
-          for (let i = value.length - 1; i >= 0 && stack.length < budget; i--) stack.push([value[i], depth + 1]);
+          for (let i = value.length - 1; i >= 0 && stack.length < budget; i--)
+            stack.push([value[i], depth + 1]);
         } else {
           const entries = Object.entries(value as Record<string, unknown>);
           for (let i = entries.length - 1; i >= 0 && stack.length < budget; i--) {

@@ -29,7 +29,12 @@ const MARKER_ATTRIBUTES = [
  * Arms the call's in-flight mark: after `delayMs`, if the call has not ended, one marker span.
  * The timer is unref'd (it never holds the process open) and cleared when the call ends.
  */
-export function armInFlightMark(call: Call, tracer: Tracer, delayMs: number, onError: (err: unknown) => void): void {
+export function armInFlightMark(
+  call: Call,
+  tracer: Tracer,
+  delayMs: number,
+  onError: (err: unknown) => void,
+): void {
   if (call.method !== 'tools/call' || !(delayMs > 0)) return;
   const timer = setTimeout(() => {
     call.inFlightTimer = undefined;
