@@ -47,9 +47,9 @@ function describeProduced(r: InprocResult): string {
 }
 
 export async function runInproc(opts: BenchOptions): Promise<Section> {
-  const calls = opts.quick ? 1500 : 5000;
+  const calls = opts.quick ? 1500 : 4000;
   const warmup = opts.quick ? 300 : 500;
-  const rounds = opts.quick ? 2 : 5;
+  const rounds = opts.quick ? 2 : 4;
   const runs = new Map<string, InprocResult[]>(CONFIGS.map((c) => [c.id, []]));
   for (let round = 0; round < rounds; round++) {
     // Rotate the order each round so no configuration always runs right after another.
