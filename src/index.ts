@@ -1,7 +1,12 @@
 export { McpInstrumentation } from './instrumentation/instrumentation.js';
 export type { McpInstrumentationConfig, ToolCaptureConfig, CaptureMode } from './instrumentation/types.js';
 export { POLICY_DENIED_CODE } from './instrumentation/policy.js';
-export { withAuditContext, getAuditContext, setAuditContext, type AuditContext } from './instrumentation/audit-context.js';
+export {
+  withAuditContext,
+  getAuditContext,
+  setAuditContext,
+  type AuditContext,
+} from './instrumentation/audit-context.js';
 export {
   createRedactor,
   redactionOptionsFromEnv,

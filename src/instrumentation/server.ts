@@ -154,12 +154,10 @@ function trackPending(transport: TransportLike, id: string | number, call: Call,
     if (!oldest.done) {
       const stale = pending.get(oldest.value)!;
       pending.delete(oldest.value);
-      deps
-        .recorder()
-        .finish(stale, {
-          errorType: ERROR_TYPE_OTHER,
-          message: 'no response seen before the pending-span limit',
-        });
+      deps.recorder().finish(stale, {
+        errorType: ERROR_TYPE_OTHER,
+        message: 'no response seen before the pending-span limit',
+      });
     }
   }
   pending.set(id, call);

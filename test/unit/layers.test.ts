@@ -40,7 +40,8 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
-const IMPORT = /(?:^|\n)\s*(?:import|export)\b[^'"]*?from\s*['"](\.{1,2}\/[^'"]+)['"]|import\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g;
+const IMPORT =
+  /(?:^|\n)\s*(?:import|export)\b[^'"]*?from\s*['"](\.{1,2}\/[^'"]+)['"]|import\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g;
 
 function relativeImports(path: string): string[] {
   const text = readFileSync(path, 'utf8');
@@ -63,12 +64,16 @@ test('imports point down the layers, never up and never sideways between sibling
   for (const file of files) {
     const from = layerOf(file)!;
     for (const spec of relativeImports(join(SRC, file))) {
-      const target = normalize(join(dirname(file), spec)).split('\\').join('/').replace(/\.js$/, '.ts');
+      const target = normalize(join(dirname(file), spec))
+        .split('\\')
+        .join('/')
+        .replace(/\.js$/, '.ts');
       if (target.startsWith('..')) continue; // data outside src/ (collector/rules/thresholds.json)
       const to = layerOf(target);
       checked++;
       if (to === undefined) violations.push(`${file} → ${spec}: target is in no layer`);
-      else if (to.rank > from.rank) violations.push(`${file} (${from.unit}) → ${target} (${to.unit}): points up`);
+      else if (to.rank > from.rank)
+        violations.push(`${file} (${from.unit}) → ${target} (${to.unit}): points up`);
       else if (to.rank === from.rank && to.unit !== from.unit)
         violations.push(`${file} (${from.unit}) → ${target} (${to.unit}): sideways between siblings`);
     }
