@@ -10,6 +10,7 @@ import { reportCommand } from './report.js';
 import { sinkCommand } from './sink.js';
 import { verifyCommand } from './verify.js';
 import { wrapCommand } from './wrap.js';
+import { installCommand, uninstallCommand } from './install.js';
 
 export type { Command } from './command.js';
 
@@ -21,6 +22,8 @@ export const COMMANDS: readonly Command[] = [
   sinkCommand,
   doctorCommand,
   wrapCommand,
+  installCommand,
+  uninstallCommand,
 ];
 
 export async function main(argv: string[], commands: readonly Command[] = COMMANDS): Promise<number> {
