@@ -10,7 +10,8 @@ RUN --mount=type=cache,target=/root/go/pkg/mod --mount=type=cache,target=/root/.
     CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/jaeger github.com/jaegertracing/jaeger/cmd/jaeger
 
 FROM alpine:3.22
-RUN addgroup -S -g 10001 jaeger && adduser -S -u 10001 -G jaeger jaeger && mkdir -p /etc/jaeger
+RUN addgroup -S -g 10001 jaeger && adduser -S -u 10001 -G jaeger jaeger && mkdir -p /etc/jaeger /var/lib/jaeger \
+ && chown jaeger:jaeger /var/lib/jaeger
 COPY --from=build /out/jaeger /usr/local/bin/jaeger
 COPY jaeger/config.yaml /etc/jaeger/config.yaml
 USER jaeger
