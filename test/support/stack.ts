@@ -77,6 +77,15 @@ export interface Stack {
   pids: Record<string, number>;
   /** Stops every spawned process (SIGTERM, SIGKILL after 5 s) and removes `dir`. Idempotent. */
   stop(): Promise<void>;
+  /**
+   * Stops one component (`jaeger`, `collector`, ...) — SIGTERM, or SIGKILL to simulate a crash —
+   * runs `whileDown`, then starts it again with the same ports, config and data, and waits until
+   * it is ready. `pids` is updated.
+   */
+  restart(
+    name: string,
+    options?: { signal?: 'SIGTERM' | 'SIGKILL'; whileDown?: () => Promise<void> },
+  ): Promise<void>;
 }
 
 export interface Binaries {
@@ -393,6 +402,9 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
   const sinkEndpoint = options.sinkEndpoint ?? `http://${host}:${sink}`;
   const logs: Record<string, string> = { jaeger: join(dir, 'jaeger.log') };
   const children: Record<string, ChildProcess> = {};
+  // How each restartable component was started (restart() starts it the same way).
+  const specs: Record<string, { command: string; args: string[]; env: NodeJS.ProcessEnv; readyUrl: string }> =
+    {};
   let stopped = false;
 
   const stop = async (): Promise<void> => {
@@ -420,6 +432,8 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
       JAEGER_QUERY_HTTP_ENDPOINT: `${host}:${jQueryHttp}`,
       JAEGER_QUERY_GRPC_ENDPOINT: `${host}:${jQueryGrpc}`,
       JAEGER_HEALTH_ENDPOINT: `${host}:${jHealth}`,
+      // Badger locks its directory: one per stack, kept across a Jaeger restart within the test.
+      JAEGER_BADGER_DIR: join(dir, 'jaeger-data'),
     };
     const jaegerUrl = `http://${host}:${jQueryHttp}`;
     children.jaeger = spawnLogged(
@@ -429,6 +443,12 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
       jaegerEnv,
       logs.jaeger!,
     );
+    specs.jaeger = {
+      command: bins.jaeger,
+      args: ['--config', join(REPO_ROOT, 'jaeger', 'config.yaml')],
+      env: jaegerEnv,
+      readyUrl: `${jaegerUrl}/api/services`,
+    };
     const ready: Array<Promise<void>> = [
       waitReady('jaeger', `${jaegerUrl}/api/services`, children.jaeger, logs.jaeger!, readyTimeoutMs),
     ];
@@ -463,6 +483,7 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
       logs[name] = join(dir, `${name}.log`);
       children[name] = spawnLogged(name, bins.otelcol, configArgs, env, logs[name]!);
       const healthUrl = `http://${host}:${health}/`;
+      specs[name] = { command: bins.otelcol, args: configArgs, env, readyUrl: healthUrl };
       ready.push(waitReady(name, healthUrl, children[name]!, logs[name]!, readyTimeoutMs));
       collectors.push({
         grpc: `${host}:${grpc}`,
@@ -556,6 +577,25 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
       logs,
       pids,
       stop,
+      async restart(name, { signal = 'SIGTERM', whileDown } = {}) {
+        const spec = specs[name];
+        const child = children[name];
+        if (!spec || !child) throw new Error(`restart: no restartable component named ${name}`);
+        if (signal === 'SIGKILL') {
+          if (child.exitCode === null && child.signalCode === null) {
+            const exited = new Promise<void>((r) => child.once('exit', () => r()));
+            child.kill('SIGKILL');
+            await exited;
+          }
+        } else {
+          await stopChild(child);
+        }
+        await whileDown?.();
+        const next = spawnLogged(name, spec.command, spec.args, spec.env, logs[name]!);
+        children[name] = next;
+        pids[name] = next.pid!;
+        await waitReady(name, spec.readyUrl, next, logs[name]!, readyTimeoutMs);
+      },
     };
   } catch (error) {
     await stop();
