@@ -287,8 +287,11 @@ describe('the OTLP/gRPC export path', () => {
         REGISTER_ESM,
       ],
       { ...grpc, SERVER_SERVICE_NAME: `grpc-server-${process.pid}` },
+      // The stock gRPC exporter retries within an export and flushes at exit: on a loaded machine
+      // that takes longer than the HTTP path (a bound on the run, not a timing assertion).
+      120_000,
     );
-    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.code, 0, `exit ${run.code ?? run.signal}\n${run.stderr}`);
     // The spans went over gRPC only: the collector's OTLP/HTTP receiver was never named to them.
     const traces = await waitFor(
       async () => {
