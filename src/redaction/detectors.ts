@@ -142,11 +142,13 @@ const CORE: Record<(typeof CORE_CLASS_NAMES)[number], Rule> = {
     re: re(`${NOT_ALNUM_BEFORE}(bearer|basic)[ \\t]+([A-Za-z0-9._~+/=-]{8,})`, 'i'),
     hint: (s) => /bearer|basic/i.test(s),
     accept: (m) => {
-      const token = m[2]!;
+      const basic = m[1]!.toLowerCase() === 'basic';
+      // A sentence may end right after a Basic credential: "… Basic dXNlcjpwYXNz."
+      const token = basic ? m[2]!.replace(/[._~-]+$/, '') : m[2]!;
       if (!credentialShaped(token)) return undefined;
-      if (m[1]!.toLowerCase() === 'basic' && !basicCredential(token)) return undefined;
-      const end = m.index + m[0].length;
-      return [end - token.length, end];
+      if (basic && !basicCredential(token)) return undefined;
+      const start = m.index + m[0].length - m[2]!.length;
+      return [start, start + token.length];
     },
   },
   // Exactly 40 base64 characters with mixed case and a digit or '/' '+': git SHAs (lowercase hex)
@@ -175,7 +177,7 @@ const CORE: Record<(typeof CORE_CLASS_NAMES)[number], Rule> = {
   phone: {
     re: re(
       '(?<![A-Za-z0-9_+])\\+(?:[1-9][0-9]{6,14}(?![0-9])|[1-9][0-9]{0,2}(?:[ .-]?\\([0-9]{1,4}\\))?[ .-]?[0-9]{1,8}(?:[ ./-]{1,3}[0-9]{1,8}){0,6}(?![A-Za-z0-9]|[.-][0-9]))' +
-        '|(?<![A-Za-z0-9_+.(-])(?:1[ .-]?)?(?:\\([2-9][0-9]{2}\\) ?[2-9][0-9]{2}[ .-][0-9]{4}|[2-9][0-9]{2}([ .-])[2-9][0-9]{2}\\1[0-9]{4})(?![A-Za-z0-9]|[.-][0-9])',
+        '|(?<![A-Za-z0-9_+.-])(?:1[ .-]?)?(?:\\([2-9][0-9]{2}\\)[ ./-]{0,3}[2-9][0-9]{2}[ ./-]{1,3}[0-9]{4}|[2-9][0-9]{2}[ ./-]{1,3}[2-9][0-9]{2}[ ./-]{1,3}[0-9]{4})(?![A-Za-z0-9]|[.-][0-9])',
     ),
     hint: (_s, d) => d,
     accept: (m) => {

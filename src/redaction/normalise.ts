@@ -120,7 +120,83 @@ export function normalisedViews(text: string): View[] {
   return sawFormat ? [removed.build(), spaced.build()] : [removed.build()];
 }
 
+/** True when the view dropped original characters between two of its characters in [start, end). */
+export function removedInside(view: View, start: number, end: number): boolean {
+  for (let i = start; i < end - 1; i++) if (view.to[i]! < view.from[i + 1]!) return true;
+  return false;
+}
+
 /** The original [start, end) of the view's [start, end). */
 export function toOriginal(view: View, start: number, end: number): [number, number] {
   return [view.from[start]!, view.to[end - 1]!];
+}
+
+const PERCENT = /%[0-9A-Fa-f]{2}/;
+const BYTE = /^%[0-9A-Fa-f]{2}$/;
+
+/** True when the text has a percent-encoded character (`%40`, `%2F`, `%E2%80%93`). */
+export function hasPercentEncoding(text: string): boolean {
+  return PERCENT.test(text);
+}
+
+function byteAt(text: string, i: number): number | undefined {
+  const s = text.slice(i, i + 3);
+  return BYTE.test(s) ? parseInt(s.slice(1), 16) : undefined;
+}
+
+// One UTF-8 sequence of %XX bytes starting at i: the character and the original length.
+function encodedChar(text: string, i: number): [string, number] | undefined {
+  const lead = byteAt(text, i);
+  if (lead === undefined) return undefined;
+  if (lead < 0x80) return [String.fromCharCode(lead), 3];
+  const n = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 0;
+  const bytes = [lead];
+  for (let k = 1; k < n; k++) {
+    const b = byteAt(text, i + 3 * k);
+    if (b === undefined || (b & 0xc0) !== 0x80) return undefined;
+    bytes.push(b);
+  }
+  if (n === 0) return undefined;
+  const ch = Buffer.from(bytes).toString('utf8');
+  return ch.includes('\ufffd') ? undefined : [ch, 3 * n];
+}
+
+/** `inner` (a view of `outer.text`) mapped onto the original of `outer`. */
+export function compose(outer: View, inner: View): View {
+  const from = new Int32Array(inner.text.length);
+  const to = new Int32Array(inner.text.length);
+  for (let i = 0; i < inner.text.length; i++) {
+    from[i] = outer.from[inner.from[i]!]!;
+    to[i] = outer.to[inner.to[i]! - 1]!;
+  }
+  return { text: inner.text, from, to };
+}
+
+/**
+ * The views of the text with percent-encoding decoded (`4111%201111…`, `wJalr…%2FK7MD…` in a query
+ * string, `412%E2%80%9355…`), each decoded character mapped back to its original characters, and
+ * normalised further when the decoded text needs it.
+ */
+export function percentDecodedViews(text: string): View[] {
+  // Up to three levels: a value encoded into a query string that is itself encoded.
+  let decoded = decodeOnce(text);
+  for (let depth = 1; depth < 3 && hasPercentEncoding(decoded.text); depth++)
+    decoded = compose(decoded, decodeOnce(decoded.text));
+  if (isPlain(decoded.text)) return [decoded];
+  return normalisedViews(decoded.text).map((v) => compose(decoded, v));
+}
+
+function decodeOnce(text: string): View {
+  const view = new ViewBuilder();
+  for (let i = 0; i < text.length;) {
+    const decoded = text[i] === '%' ? encodedChar(text, i) : undefined;
+    if (decoded) {
+      view.push(decoded[0], i, i + decoded[1]);
+      i += decoded[1];
+    } else {
+      view.push(text[i]!, i, i + 1);
+      i++;
+    }
+  }
+  return view.build();
 }

@@ -9,7 +9,7 @@ import { IBAN_LENGTHS, cardValid, ibanValid, ssnValid } from './validators.js';
 
 export type Range = readonly [number, number];
 
-const SEP = '(?:[ \\t._/+-]|%2[0DdEeFf]){1,4}';
+const SEP = '(?:[ \\t._/+-]|%2[0DdEeFf]){1,12}';
 // Digit groups joined by separator runs, starting a token.
 const NUMBER_RUN = new RegExp(`(?<![A-Za-z0-9])[0-9]+(?:${SEP}[0-9]+)*`, 'g');
 const GROUP = /[0-9]+/g;
@@ -113,8 +113,8 @@ function ibanAt(text: string, start: number): number | undefined {
     if (part.test(c)) {
       compact += c;
       gap = 0;
-    } else if (compact.length >= 4 && gap < 4 && SEPARATOR.test(c)) gap++;
-    else if (compact.length >= 4 && gap < 4 && ENCODED_SEPARATOR.test(text.slice(i, i + 3))) {
+    } else if (compact.length >= 4 && gap < 12 && SEPARATOR.test(c)) gap++;
+    else if (compact.length >= 4 && gap < 12 && ENCODED_SEPARATOR.test(text.slice(i, i + 3))) {
       gap++;
       i += 2;
     } else return undefined;
@@ -132,6 +132,33 @@ export function findIbans(text: string): Array<[number, number]> {
     if (end === undefined) continue;
     out.push([m.index, end]);
     IBAN_START.lastIndex = end;
+  }
+  return out;
+}
+
+const BARE_RUN = /(?<![A-Za-z0-9])[0-9]{9,11}(?![A-Za-z0-9])/g;
+
+/**
+ * A bare run of digits that had invisible characters inside it in the original
+ * (`4\u200D12\u200B55\u200B1234`) is read as a number written with separators: nine digits with
+ * an SSN structure are an SSN, ten (or eleven after a 1) with a NANP structure a phone.
+ * `removedInside(start, end)` tells whether the view dropped characters inside a range.
+ */
+export function findHiddenSeparatorNumbers(
+  text: string,
+  removedInside: (start: number, end: number) => boolean,
+): Array<{ start: number; end: number; label: 'ssn' | 'phone' }> {
+  const out: Array<{ start: number; end: number; label: 'ssn' | 'phone' }> = [];
+  BARE_RUN.lastIndex = 0;
+  for (let m = BARE_RUN.exec(text); m !== null; m = BARE_RUN.exec(text)) {
+    const start = m.index;
+    const end = start + m[0].length;
+    if (!removedInside(start, end)) continue;
+    const d = m[0];
+    if (d.length === 9 && ssnValid(d.slice(0, 3), d.slice(3, 5), d.slice(5)))
+      out.push({ start, end, label: 'ssn' });
+    const nanp = d.length === 11 && d[0] === '1' ? d.slice(1) : d;
+    if (nanp.length === 10 && nanp[0]! >= '2' && nanp[3]! >= '2') out.push({ start, end, label: 'phone' });
   }
   return out;
 }

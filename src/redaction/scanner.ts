@@ -2,7 +2,17 @@
 // original ranges to mask; and the renderer that replaces them with typed masks.
 
 import type { Detector } from './detectors.js';
-import { isPlain, normalisedViews, toOriginal, type View } from './normalise.js';
+import { findHiddenSeparatorNumbers } from './numbers.js';
+import {
+  hasPercentEncoding,
+  isPlain,
+  normalisedViews,
+  compose,
+  percentDecodedViews,
+  removedInside,
+  toOriginal,
+  type View,
+} from './normalise.js';
 
 export interface Span {
   start: number;
@@ -126,19 +136,42 @@ function mapped(view: View, spans: readonly Span[]): Span[] {
 /** Spans of `text` to mask, sorted and non-overlapping. Never throws for built-in detectors. */
 export function scanText(text: string, detectors: readonly Detector[], opts: ScanOptions = {}): Span[] {
   if (text.length === 0) return [];
-  if (isPlain(text)) {
+  const plain = isPlain(text);
+  const encoded = hasPercentEncoding(text);
+  if (plain && !encoded) {
     const spans = scanView(text, detectors, opts);
     if (spans === true) return [{ start: 0, end: text.length, label: detectorWithWhole(detectors, text) }];
     return mergeSpans(spans);
   }
   const all: Span[] = [];
-  for (const view of normalisedViews(text)) {
+  const views: View[] = [];
+  if (plain) views.push(...percentDecodedViews(text));
+  else
+    for (const view of normalisedViews(text)) {
+      views.push(view);
+      // Encodings written in look-alike characters (`%２０`) decode only after normalising.
+      if (hasPercentEncoding(view.text))
+        for (const decoded of percentDecodedViews(view.text)) views.push(compose(view, decoded));
+    }
+  if (plain) for (const s of scanView(text, detectors, { ...opts, whole: false }) as Span[]) all.push(s);
+  for (const view of views) {
     const spans = scanView(view.text, detectors, opts);
     if (spans === true)
       return [{ start: 0, end: text.length, label: detectorWithWhole(detectors, view.text) }];
     for (const s of mapped(view, spans)) all.push(s);
+    for (const s of hiddenSeparators(view, detectors)) all.push(s);
   }
   return mergeSpans(all);
+}
+
+function hiddenSeparators(view: View, detectors: readonly Detector[]): Span[] {
+  if (!/[0-9]/.test(view.text)) return [];
+  const enabled = new Set(detectors.map((d) => d.name));
+  const removed = (start: number, end: number) => removedInside(view, start, end);
+  return mapped(
+    view,
+    findHiddenSeparatorNumbers(view.text, removed).filter((s) => enabled.has(s.label)),
+  );
 }
 
 function detectorWithWhole(detectors: readonly Detector[], text: string): string {
