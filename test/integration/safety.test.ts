@@ -242,48 +242,53 @@ describe('no corpus secret reaches an exported span', () => {
   const prefixes = classPrefixes(secrets);
   const positions = ['tool arguments', 'tool results', 'tool errors', 'resource URIs', 'prompt arguments'];
 
-  it(`masks all ${secrets.length} corpus secrets in ${positions.join(', ')}, in any encoded or partial form`, async () => {
-    assert.ok(secrets.length >= 200, `the corpus holds ${secrets.length} secrets`);
-    const leaked: string[] = [];
-    const unmasked: string[] = [];
-    for (const secret of secrets) {
-      harness.reset();
-      const value = secret.value;
-      await withAuditContext({ callerId: 'user:sarah', sessionId: 'corpus' }, async () => {
-        await client.callTool({
-          name: 'mirror',
-          arguments: {
-            payload: {
-              note: `customer wrote: ${value} (see ticket)`,
-              nested: [{ value }],
-              sql: `SELECT * FROM t WHERE v = '${value}'`,
+  // Six requests per secret for hundreds of secrets: allowed more than the default per-test timeout.
+  it(
+    `masks all ${secrets.length} corpus secrets in ${positions.join(', ')}, in any encoded or partial form`,
+    { timeout: 600_000 },
+    async () => {
+      assert.ok(secrets.length >= 200, `the corpus holds ${secrets.length} secrets`);
+      const leaked: string[] = [];
+      const unmasked: string[] = [];
+      for (const secret of secrets) {
+        harness.reset();
+        const value = secret.value;
+        await withAuditContext({ callerId: 'user:sarah', sessionId: 'corpus' }, async () => {
+          await client.callTool({
+            name: 'mirror',
+            arguments: {
+              payload: {
+                note: `customer wrote: ${value} (see ticket)`,
+                nested: [{ value }],
+                sql: `SELECT * FROM t WHERE v = '${value}'`,
+              },
+              __result: { rows: [{ field: value }], echo: `result ${value}` },
             },
-            __result: { rows: [{ field: value }], echo: `result ${value}` },
-          },
+          });
+          await client.callTool({ name: 'fail_with', arguments: { message: `lookup failed for ${value}` } });
+          // A URI carries a secret percent-encoded (the normal way) or as it is.
+          await client.readResource({ uri: `doc://${encodeURIComponent(value)}` }).catch(() => undefined);
+          await client
+            .readResource({ uri: `doc://records?owner=${encodeURIComponent(value)}` })
+            .catch(() => undefined);
+          await client.readResource({ uri: `doc://records?owner=${value}` }).catch(() => undefined);
+          await client.getPrompt({ name: 'greet', arguments: { name: value } });
         });
-        await client.callTool({ name: 'fail_with', arguments: { message: `lookup failed for ${value}` } });
-        // A URI carries a secret percent-encoded (the normal way) or as it is.
-        await client.readResource({ uri: `doc://${encodeURIComponent(value)}` }).catch(() => undefined);
-        await client
-          .readResource({ uri: `doc://records?owner=${encodeURIComponent(value)}` })
-          .catch(() => undefined);
-        await client.readResource({ uri: `doc://records?owner=${value}` }).catch(() => undefined);
-        await client.getPrompt({ name: 'greet', arguments: { name: value } });
-      });
-      // client and server span of each of the six requests
-      const spans = await harness.waitForSpans(12);
-      const label = `${secret.class} ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
-      for (const leak of leaks(secret, prefixes.get(secret.class), exportedFields(spans)))
-        leaked.push(`${label}: ${leak}`);
-      // Each position carried the secret into a span and had it masked there.
-      for (const method of ['tools/call', 'resources/read', 'prompts/get']) {
-        const masked = spans
-          .filter((s) => s.attributes['mcp.method.name'] === method)
-          .reduce((n, s) => n + Number(s.attributes['mcp_audit.redacted.count'] ?? 0), 0);
-        if (masked === 0) unmasked.push(`${label}: nothing masked in ${method}`);
+        // client and server span of each of the six requests
+        const spans = await harness.waitForSpans(12);
+        const label = `${secret.class} ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+        for (const leak of leaks(secret, prefixes.get(secret.class), exportedFields(spans)))
+          leaked.push(`${label}: ${leak}`);
+        // Each position carried the secret into a span and had it masked there.
+        for (const method of ['tools/call', 'resources/read', 'prompts/get']) {
+          const masked = spans
+            .filter((s) => s.attributes['mcp.method.name'] === method)
+            .reduce((n, s) => n + Number(s.attributes['mcp_audit.redacted.count'] ?? 0), 0);
+          if (masked === 0) unmasked.push(`${label}: nothing masked in ${method}`);
+        }
       }
-    }
-    assert.deepEqual(leaked, [], `${leaked.length} leaks:\n${leaked.join('\n')}`);
-    assert.deepEqual(unmasked, [], unmasked.join('\n'));
-  });
+      assert.deepEqual(leaked, [], `${leaked.length} leaks:\n${leaked.join('\n')}`);
+      assert.deepEqual(unmasked, [], unmasked.join('\n'));
+    },
+  );
 });
