@@ -1,9 +1,8 @@
 // Reads the demo's evidence log back: every audit record of every segment, in chain order, plus
 // the per-session summary (src/evidence/report.ts) and the thresholds each session crossed.
-import { isControl, type ChainBody } from '../evidence/hash-chain.js';
-import { listSegments, readLines, segmentPath } from '../evidence/log-files.js';
+import { listSegments, segmentPath } from '../evidence/log-files.js';
 import type { AuditRecord } from '../evidence/record.js';
-import { SessionAggregator, formatBytes, type SessionSummary } from '../evidence/report.js';
+import { SessionAggregator, formatBytes, readAuditRecords, type SessionSummary } from '../evidence/report.js';
 import { NO_SESSION, RULE_ORDER, evaluateThresholds, type Crossing, type Thresholds } from './thresholds.js';
 
 export async function logFiles(base: string): Promise<string[]> {
@@ -13,18 +12,7 @@ export async function logFiles(base: string): Promise<string[]> {
 /** Records only: control lines and unparseable lines are verify's business, not the table's. */
 export async function readRecords(files: readonly string[]): Promise<AuditRecord[]> {
   const out: AuditRecord[] = [];
-  for (const file of files) {
-    for await (const raw of readLines(file)) {
-      let body: ChainBody;
-      try {
-        body = JSON.parse(raw.bytes.toString('utf8')) as ChainBody;
-      } catch {
-        continue;
-      }
-      if (typeof body === 'object' && body !== null && !isControl(body) && typeof body.trace_id === 'string')
-        out.push(body);
-    }
-  }
+  for await (const record of readAuditRecords(files)) if (record !== null) out.push(record);
   return out;
 }
 

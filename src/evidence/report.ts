@@ -154,27 +154,39 @@ export interface FileReport {
   skipped: number;
 }
 
-/** Aggregates log files. Not a verification: run `verify` for that; bad lines are skipped here. */
-export async function reportFiles(files: readonly string[]): Promise<FileReport> {
-  const agg = new SessionAggregator();
-  let records = 0;
-  let skipped = 0;
+/**
+ * The lines of the log files in order: each audit record, or null for a line that is not one (a
+ * control line, an unparseable line). Not a verification: run `verify` for that.
+ */
+export async function* readAuditRecords(files: readonly string[]): AsyncGenerator<AuditRecord | null> {
   for (const file of files) {
     for await (const raw of readLines(file)) {
       let body: ChainBody;
       try {
         body = JSON.parse(raw.bytes.toString('utf8')) as ChainBody;
       } catch {
-        skipped++;
+        yield null;
         continue;
       }
-      if (typeof body !== 'object' || body === null || isControl(body) || typeof body.trace_id !== 'string') {
-        skipped++;
-        continue;
-      }
-      records++;
-      agg.add(body);
+      if (typeof body === 'object' && body !== null && !isControl(body) && typeof body.trace_id === 'string')
+        yield body;
+      else yield null;
     }
+  }
+}
+
+/** Aggregates log files. Not a verification: run `verify` for that; bad lines are skipped here. */
+export async function reportFiles(files: readonly string[]): Promise<FileReport> {
+  const agg = new SessionAggregator();
+  let records = 0;
+  let skipped = 0;
+  for await (const record of readAuditRecords(files)) {
+    if (record === null) {
+      skipped++;
+      continue;
+    }
+    records++;
+    agg.add(record);
   }
   return { sessions: agg.sessions(), records, skipped };
 }

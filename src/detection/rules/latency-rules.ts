@@ -15,6 +15,7 @@ import {
   CALL_LABELS,
   jaegerSearch,
   labelRef,
+  perToolCases,
   runbook,
   sessionTraces,
   type Rule,
@@ -26,20 +27,10 @@ export function latencySpike({ thresholds: t, opts }: RuleContext): Rule[] {
   const rules: Rule[] = [];
   const lat = t.latency;
   const latWindow = durationLiteral(lat.window_seconds);
-  const latTuned = Object.keys(lat.per_tool_p95_seconds)
-    .filter((tool) => lat.per_tool_p95_seconds[tool] !== lat.p95_seconds)
-    .sort();
+  const { tuned: latTuned, cases } = perToolCases(lat.p95_seconds, lat.per_tool_p95_seconds);
   const latBy = ['tool', 'server', 'service_name'];
-  const latCases: Array<{ tool?: string; seconds: number }> = [
-    { seconds: lat.p95_seconds },
-    ...latTuned.map((tool) => ({ tool, seconds: lat.per_tool_p95_seconds[tool]! })),
-  ];
-  for (const c of latCases) {
-    const matchers: Matcher[] = c.tool
-      ? [['tool', '=', c.tool]]
-      : latTuned.length > 0
-        ? [['tool', '!~', regexAlternation(latTuned)]]
-        : [];
+  for (const c of cases) {
+    const matchers = c.matchers;
     const p95 = `histogram_quantile(\n  0.95,\n${indent(
       sumBy([...latBy, 'le'], windowIncrease(sel(`${METRICS.duration}_bucket`, matchers), latWindow)),
     )}\n)`;
@@ -49,18 +40,18 @@ export function latencySpike({ thresholds: t, opts }: RuleContext): Rule[] {
       : `the default threshold${latTuned.length > 0 ? `; tuned tools: ${latTuned.join(', ')}` : ''}`;
     rules.push({
       alert: 'McpLatencySpike',
-      expr: `${p95}\n> ${c.seconds}\nand on (${latBy.join(', ')})\n${count}\n>= ${lat.min_calls ?? 1}`,
+      expr: `${p95}\n> ${c.limit}\nand on (${latBy.join(', ')})\n${count}\n>= ${lat.min_calls ?? 1}`,
       for: durationLiteral(lat.for_seconds ?? 60),
-      labels: { severity: 'medium', threshold: `${c.seconds}s` },
+      labels: { severity: 'medium', threshold: `${c.limit}s` },
       annotations: {
-        summary: `p95 latency of {{ $labels.tool }} on server {{ $labels.server }} is {{ $value | humanizeDuration }} over the last ${latWindow} (threshold ${c.seconds}s).`,
-        description: `The 95th percentile duration of calls to {{ $labels.tool }} exceeds ${c.seconds}s (${which}). A slow tool can be an overloaded or failing backend, or a call doing far more work than usual (large queries, scans); check the slowest traces.`,
+        summary: `p95 latency of {{ $labels.tool }} on server {{ $labels.server }} is {{ $value | humanizeDuration }} over the last ${latWindow} (threshold ${c.limit}s).`,
+        description: `The 95th percentile duration of calls to {{ $labels.tool }} exceeds ${c.limit}s (${which}). A slow tool can be an overloaded or failing backend, or a call doing far more work than usual (large queries, scans); check the slowest traces.`,
         runbook: runbook(opts, 'McpLatencySpike'),
         trace_search: jaegerSearch(
           opts,
           [[ATTR_GEN_AI_TOOL_NAME, labelRef('tool')]],
           [
-            ['minDuration', `${c.seconds}s`],
+            ['minDuration', `${c.limit}s`],
             ['limit', '100'],
           ],
         ),

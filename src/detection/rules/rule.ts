@@ -2,7 +2,7 @@
 // rules, and the links each rule's annotations carry (a Jaeger search, the runbook section).
 import { ATTR_GEN_AI_CONVERSATION_ID } from '../../semconv.js';
 import type { Thresholds } from '../thresholds.js';
-import { durationLiteral } from './promql.js';
+import { durationLiteral, regexAlternation, type Matcher } from './promql.js';
 
 /** One Prometheus alerting rule, before YAML. */
 export interface Rule {
@@ -88,4 +88,30 @@ export function sessionTraces(opts: GenerateOptions, extra: Array<[string, strin
 /** The alert's section of docs/alerts.md. */
 export function runbook(opts: GenerateOptions, alert: string): string {
   return `${opts.runbookBase}#${alert.toLowerCase()}`;
+}
+
+/** One rule of a per-tool threshold: the default (every tool not tuned) or one tuned tool. */
+export interface ToolCase {
+  tool?: string;
+  limit: number;
+  /** Selects the case's tools: the tuned one, or every tool but the tuned ones. */
+  matchers: Matcher[];
+}
+
+/** The cases of a threshold with per-tool overrides; an override equal to the default needs no rule. */
+export function perToolCases(
+  defaultLimit: number,
+  perTool: Record<string, number>,
+): { tuned: string[]; cases: ToolCase[] } {
+  const tuned = Object.keys(perTool)
+    .filter((tool) => perTool[tool] !== defaultLimit)
+    .sort();
+  const others: Matcher[] = tuned.length > 0 ? [['tool', '!~', regexAlternation(tuned)]] : [];
+  return {
+    tuned,
+    cases: [
+      { limit: defaultLimit, matchers: others },
+      ...tuned.map((tool) => ({ tool, limit: perTool[tool]!, matchers: [['tool', '=', tool]] as Matcher[] })),
+    ],
+  };
 }

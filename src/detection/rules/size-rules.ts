@@ -11,31 +11,27 @@ import {
   windowIncrease,
   type Matcher,
 } from './promql.js';
-import { CALL_LABELS, runbook, sessionTraces, SESSION_LABELS, type Rule, type RuleContext } from './rule.js';
+import {
+  CALL_LABELS,
+  perToolCases,
+  runbook,
+  sessionTraces,
+  SESSION_LABELS,
+  type Rule,
+  type RuleContext,
+} from './rule.js';
 
 /** One call returned more than the threshold: one rule for the default, one per tuned tool. */
 export function bulkExtraction({ thresholds: t, opts, eventWindow, keep }: RuleContext): Rule[] {
   const rules: Rule[] = [];
   const bulk = t.bulk_extraction;
-  // A per-tool value equal to the default needs no rule of its own (the default rule covers it).
-  const tuned = Object.keys(bulk.per_tool_bytes)
-    .filter((tool) => bulk.per_tool_bytes[tool] !== bulk.default_bytes)
-    .sort();
-  const bulkCases: Array<{ tool?: string; bytes: number }> = [
-    { bytes: bulk.default_bytes },
-    ...tuned.map((tool) => ({ tool, bytes: bulk.per_tool_bytes[tool]! })),
-  ];
-  for (const c of bulkCases) {
-    const matchers: Matcher[] = c.tool
-      ? [['tool', '=', c.tool]]
-      : tuned.length > 0
-        ? [['tool', '!~', regexAlternation(tuned)]]
-        : [];
+  const { tuned, cases } = perToolCases(bulk.default_bytes, bulk.per_tool_bytes);
+  for (const c of cases) {
     const { expr, exact } = observationsAbove(
       METRICS.resultSize,
       RESULT_SIZE_BOUNDS,
-      c.bytes,
-      matchers,
+      c.limit,
+      c.matchers,
       eventWindow,
       CALL_LABELS,
     );
@@ -48,14 +44,14 @@ export function bulkExtraction({ thresholds: t, opts, eventWindow, keep }: RuleC
       for: '0s',
       keepFiringFor: keep,
       // `threshold` tells the receiver which threshold fired and keeps the rules distinct.
-      labels: { severity: 'high', threshold: humanBytes(c.bytes) },
+      labels: { severity: 'high', threshold: humanBytes(c.limit) },
       annotations: {
-        summary: `{{ $labels.tool }} returned more than ${humanBytes(c.bytes)} in a single call in session {{ $labels.session_id }} (caller {{ $labels.caller }}, server {{ $labels.server }}).`,
+        summary: `{{ $labels.tool }} returned more than ${humanBytes(c.limit)} in a single call in session {{ $labels.session_id }} (caller {{ $labels.caller }}, server {{ $labels.server }}).`,
         description:
           (exact
-            ? `{{ $value }} call(s) to {{ $labels.tool }} in the last ${eventWindow} returned more than ${humanBytes(c.bytes)} each`
-            : `At least one call to {{ $labels.tool }} in the last ${eventWindow} returned more than ${humanBytes(c.bytes)}`) +
-          ` (${c.bytes} bytes, ${which}). A result this large is how bulk data extraction shows up: check the call's arguments and result summary in the trace and whether the caller should read that much.`,
+            ? `{{ $value }} call(s) to {{ $labels.tool }} in the last ${eventWindow} returned more than ${humanBytes(c.limit)} each`
+            : `At least one call to {{ $labels.tool }} in the last ${eventWindow} returned more than ${humanBytes(c.limit)}`) +
+          ` (${c.limit} bytes, ${which}). A result this large is how bulk data extraction shows up: check the call's arguments and result summary in the trace and whether the caller should read that much.`,
         runbook: runbook(opts, 'McpBulkExtraction'),
         trace_search: sessionTraces(opts),
       },
