@@ -43,7 +43,8 @@ export async function runRemote(opts: BenchOptions): Promise<Section> {
   const warmup = opts.quick ? 200 : 800;
   const lines: string[] = [
     `${rounds} rounds, each a fresh client process starting its server; ${warmup} warm-up then ${calls} ` +
-      'timed sequential `tools/call` requests, one event-loop turn between calls, not pinned (two processes). ' +
+      `timed sequential \`tools/call\` requests over stdio (${Math.round(warmup / 4)} and ${Math.round(calls / 4)} over HTTP), ` +
+      'one event-loop turn between calls, not pinned (two processes). ' +
       '"instrumented" is both processes started with `--import mcp-audit/register` and no OTLP endpoint ' +
       '(the embedded default: each side writes its hash-chained evidence log). CPU per call includes the ' +
       'evidence log written after the loop (the bench waits for both sides to flush).',
@@ -51,6 +52,9 @@ export async function runRemote(opts: BenchOptions): Promise<Section> {
   ];
   const summary: Record<string, unknown> = {};
   for (const transport of ['stdio', 'http'] as const) {
+    // Streamable HTTP costs a request and an SSE stream per call: fewer calls keep the run short.
+    const n = transport === 'http' ? Math.round(calls / 4) : calls;
+    const w = transport === 'http' ? Math.round(warmup / 4) : warmup;
     const base: Figures[] = [];
     const inst: Figures[] = [];
     const raw: string[] = [];
@@ -61,7 +65,7 @@ export async function runRemote(opts: BenchOptions): Promise<Section> {
         try {
           const { result } = await runWorker<RemoteResult>(
             'remote-client.mjs',
-            [transport, String(calls), String(warmup)],
+            [transport, String(n), String(w)],
             {
               nodeArgs: instrumented ? registerArgs() : [],
               env: { MCP_AUDIT_DIR: dir, MCP_AUDIT_FILE: join(dir, '{service}-{pid}.jsonl') },
@@ -119,6 +123,7 @@ export async function runRemote(opts: BenchOptions): Promise<Section> {
 
 interface Ready {
   readyMs: number;
+  cpuMs: number;
 }
 
 export async function runStartup(opts: BenchOptions): Promise<Section> {
@@ -127,6 +132,8 @@ export async function runStartup(opts: BenchOptions): Promise<Section> {
   const withRegister: number[] = [];
   const wallPlain: number[] = [];
   const wallRegister: number[] = [];
+  const cpuPlain: number[] = [];
+  const cpuRegister: number[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'mcp-audit-bench-'));
   try {
     for (let round = 0; round < rounds; round++) {
@@ -137,6 +144,7 @@ export async function runStartup(opts: BenchOptions): Promise<Section> {
         });
         (register ? withRegister : plain).push(result.readyMs);
         (register ? wallRegister : wallPlain).push(wallMs);
+        (register ? cpuRegister : cpuPlain).push(result.cpuMs);
       }
       opts.progress(
         `start-up round ${round + 1}/${rounds}: first response after ${us(plain.at(-1)!, false)} ms plain, ${us(withRegister.at(-1)!, false)} ms with the register entry`,
@@ -147,6 +155,7 @@ export async function runStartup(opts: BenchOptions): Promise<Section> {
   }
   const added = spread(withRegister.map((v, i) => v - plain[i]!));
   const addedWall = spread(wallRegister.map((v, i) => v - wallPlain[i]!));
+  const addedCpu = spread(cpuRegister.map((v, i) => v - cpuPlain[i]!));
   const lines = [
     `A script that imports the MCP SDK, connects a Client to an McpServer in memory and makes one ` +
       `\`tools/call\`; ${rounds} fresh processes each way, alternating. "First response" is measured inside ` +
@@ -156,6 +165,11 @@ export async function runStartup(opts: BenchOptions): Promise<Section> {
     '|---|---|---|---|',
     `| first response | ${us(median(plain), false)} ms | ${us(median(withRegister), false)} ms | ${withRange(added, 'ms')} |`,
     `| spawn to exit | ${us(median(wallPlain), false)} ms | ${us(median(wallRegister), false)} ms | ${withRange(addedWall, 'ms')} |`,
+    `| CPU used up to the first response (main thread and loader thread) | ${us(median(cpuPlain), false)} ms | ${us(median(cpuRegister), false)} ms | ${withRange(addedCpu, 'ms')} |`,
   ];
-  return { title: 'Process start-up', markdown: lines.join('\n'), summary: { addedMs: added.median } };
+  return {
+    title: 'Process start-up',
+    markdown: lines.join('\n'),
+    summary: { addedMs: added.median, addedCpuMs: addedCpu.median },
+  };
 }

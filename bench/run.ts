@@ -89,7 +89,17 @@ async function section(
 ): Promise<Section | undefined> {
   if (only && !only.includes(name)) return undefined;
   options.progress(`— ${name} —`);
-  return run(options);
+  try {
+    return await run(options);
+  } catch (err) {
+    // One failed part is reported in its section; the other parts' figures still get written.
+    options.progress(`${name} failed: ${err instanceof Error ? err.message : String(err)}`);
+    return {
+      title: `${name}: failed`,
+      markdown: `This part failed in this run:\n\n\`\`\`\n${err instanceof Error ? err.message : String(err)}\n\`\`\``,
+      summary: {},
+    };
+  }
 }
 
 const header = machine();
