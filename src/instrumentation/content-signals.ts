@@ -3,7 +3,7 @@
 // the raw result before redaction, whatever the capture mode, so a rule can tell "returned
 // personal data" from "returned a lot of bytes" without the collector ever seeing the content.
 import type { Attributes } from '@opentelemetry/api';
-import type { Classifier } from '../redaction/classify.js';
+import { KEY_CLASS, type Classifier } from '../redaction/classify.js';
 import {
   ATTR_MCP_AUDIT_RESULT_PII_CLASSES,
   ATTR_MCP_AUDIT_RESULT_PII_CLASS_COUNTS,
@@ -29,7 +29,7 @@ export interface ResultClasses {
 
 /**
  * The classes found in the first `maxChars` characters of the result's string leaves (and large
- * numbers), plus values under sensitive keys (class `key`). Iterative, bounded by `maxChars` and
+ * numbers), plus values under sensitive keys (their detected class, else `key`). Iterative, bounded by `maxChars` and
  * by the number of nodes visited, never throws.
  */
 export function classifyResult(result: unknown, classifier: Classifier, maxChars: number): ResultClasses {
@@ -58,7 +58,15 @@ export function classifyResult(result: unknown, classifier: Classifier, maxChars
           for (let i = entries.length - 1; i >= 0 && stack.length < budget; i--) {
             const [key, child] = entries[i]!;
             if (classifier.sensitiveKey(key) && child !== null && child !== undefined && child !== '') {
-              found.set('key', (found.get('key') ?? 0) + 1);
+              // Named by what it is when a detector knows it (an SSN under "ssn"), else by its key.
+              const own = new Map<string, number>();
+              if (typeof child === 'string') {
+                const text = child.slice(0, Math.max(0, budget));
+                budget -= text.length;
+                classifier.text(text, own);
+              }
+              if (own.size === 0) own.set(KEY_CLASS, 1);
+              for (const [cls, n] of own) found.set(cls, (found.get(cls) ?? 0) + n);
               budget -= key.length;
             } else {
               stack.push([child, depth + 1]);

@@ -100,6 +100,7 @@ describe('instrumented Client ↔ McpServer over InMemoryTransport', () => {
       'mcp_audit.result.size': size,
       'mcp_audit.result.summary': 'content: 1 text (5 chars)',
       'mcp_audit.redacted.count': 0,
+      'mcp_audit.result.pii.count': 0,
     });
     assert.equal(client!.status.code, SpanStatusCode.UNSET);
     assert.equal(server!.name, 'tools/call echo');
@@ -119,6 +120,7 @@ describe('instrumented Client ↔ McpServer over InMemoryTransport', () => {
       'mcp_audit.result.size': size,
       'mcp_audit.result.summary': 'content: 1 text (5 chars)',
       'mcp_audit.redacted.count': 0,
+      'mcp_audit.result.pii.count': 0,
     });
     assert.equal(server!.spanContext().traceId, client!.spanContext().traceId);
     assert.equal(server!.parentSpanContext?.spanId, client!.spanContext().spanId);

@@ -106,6 +106,11 @@ describe('stdio: ESM agent and server in separate processes', () => {
       'mcp_audit.result.summary':
         'content: 1 text (' + result.content[0]!.text.length + ' chars); structured: 2400 rows',
       'mcp_audit.redacted.count': 0,
+      // What the result held, found at the source (every row's e-mail and SSN, in the text and the
+      // structured copy), never the values: the result itself is not captured by default.
+      'mcp_audit.result.pii.classes': ['email', 'ssn'],
+      'mcp_audit.result.pii.class_counts': [4800, 4800],
+      'mcp_audit.result.pii.count': 9600,
     });
   });
 
@@ -124,6 +129,9 @@ describe('stdio: ESM agent and server in separate processes', () => {
       'mcp_audit.result.size': client.attributes['mcp_audit.result.size'],
       'mcp_audit.result.summary': client.attributes['mcp_audit.result.summary'],
       'mcp_audit.redacted.count': 0,
+      'mcp_audit.result.pii.classes': client.attributes['mcp_audit.result.pii.classes'],
+      'mcp_audit.result.pii.class_counts': client.attributes['mcp_audit.result.pii.class_counts'],
+      'mcp_audit.result.pii.count': client.attributes['mcp_audit.result.pii.count'],
     });
   });
 

@@ -16,7 +16,11 @@ test('a small result with personal data: its classes and counts, sorted, no valu
     { name: 'Ada Byron', email: 'ada@example.org', ssn: '123-45-6789' },
     { name: 'Alan Turing', email: 'alan@example.org', card: '4111 1111 1111 1111' },
   ];
-  const found = classifyResult({ content: [{ type: 'text', text: JSON.stringify(rows) }] }, classifier, 1 << 20);
+  const found = classifyResult(
+    { content: [{ type: 'text', text: JSON.stringify(rows) }] },
+    classifier,
+    1 << 20,
+  );
   assert.deepEqual(found.classes, ['card', 'email', 'ssn']);
   assert.deepEqual(found.counts, [1, 2, 1]);
   assert.equal(found.total, 4);
@@ -24,7 +28,13 @@ test('a small result with personal data: its classes and counts, sorted, no valu
 
 test('values under sensitive keys count as class key; ordinary results count nothing', () => {
   assert.deepEqual(classifyResult({ api_key: 'hunter2', ok: true }, classifier, 1 << 20).classes, ['key']);
-  const plain = classifyResult({ rows: [{ name: 'Sarah', balance: 48210, city: 'Leeds' }] }, classifier, 1 << 20);
+  // Under a sensitive key, a value a detector knows is counted by its class.
+  assert.deepEqual(classifyResult({ ssn: '412-55-1234' }, classifier, 1 << 20).classes, ['ssn']);
+  const plain = classifyResult(
+    { rows: [{ name: 'Sarah', balance: 48210, city: 'Leeds' }] },
+    classifier,
+    1 << 20,
+  );
   assert.deepEqual(plain, { classes: [], counts: [], total: 0 });
 });
 
@@ -44,11 +54,15 @@ test('risk tags: system and credential paths, whole-table reads, egress outside 
   assert.deepEqual(tags('file_read', { path: '../../etc/shadow' }), ['system_path']);
   assert.deepEqual(tags('file_read', { path: '/home/sarah/.ssh/id_rsa' }), ['system_path']);
   assert.deepEqual(tags('file_write', { path: '~/.ssh/authorized_keys' }), ['system_path']);
-  assert.deepEqual(tags('file_write', { path: 'C:\\Windows\\System32\\drivers\\etc\\hosts' }), ['system_path']);
+  assert.deepEqual(tags('file_write', { path: 'C:\\Windows\\System32\\drivers\\etc\\hosts' }), [
+    'system_path',
+  ]);
   assert.deepEqual(tags('file_write', { path: '/notes/todo.txt' }), []);
   assert.deepEqual(tags('file_write', { path: '/etcetera/notes.txt' }), []);
   assert.deepEqual(tags('db_query', { sql: 'SELECT * FROM customers' }), ['unbounded_read']);
-  assert.deepEqual(tags('db_query', { sql: 'select id, ssn from customers -- where id = 1' }), ['unbounded_read']);
+  assert.deepEqual(tags('db_query', { sql: 'select id, ssn from customers -- where id = 1' }), [
+    'unbounded_read',
+  ]);
   assert.deepEqual(tags('db_query', { sql: 'SELECT name FROM customers WHERE id = 4471' }), []);
   assert.deepEqual(tags('db_query', { sql: 'SELECT id FROM customers ORDER BY id LIMIT 25 OFFSET 50' }), []);
   assert.deepEqual(tags('db_query', { sql: 'SELECT count(*) FROM customers' }), []);
