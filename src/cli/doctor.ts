@@ -7,7 +7,9 @@
 import { GAP_THRESHOLD, runChecks, verdict } from '../doctor/checks.js';
 import type { Check, Observations } from '../doctor/observations.js';
 import { parseDuration } from '../doctor/duration.js';
-import { endpoint, readJaeger, readMergedYaml, readPrometheus, type Endpoint } from '../doctor/sources.js';
+import { readJaeger } from '../doctor/jaeger.js';
+import { readPrometheus } from '../doctor/prometheus.js';
+import { endpoint, readMergedYaml, type Endpoint } from '../doctor/sources.js';
 import { parse } from './args.js';
 import { EXIT_FAILED, EXIT_OK, UsageError, type Command } from './command.js';
 

@@ -3,7 +3,9 @@
 // ok: true = the red flag is absent (✓), false = present (✗), null = could not be checked (?).
 // Evidence holds counts, names and settings only: never argument values or caller ids.
 
-import type { AlertRule, JaegerData, Settled, ToolCallSpan } from './sources.js';
+import type { JaegerData, ToolCallSpan } from './jaeger.js';
+import type { AlertRule } from './prometheus.js';
+import type { Settled } from './sources.js';
 import { errorMetricConfigured, retention, siemForwarding } from './config-checks.js';
 import type { Check, Observations } from './observations.js';
 import { MCP_ALERT_NAMES } from '../detection/alerts.js';

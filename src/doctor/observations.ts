@@ -1,5 +1,7 @@
 // What the doctor observed (sources.ts reads it) and what one checklist line concludes from it.
-import type { JaegerData, PrometheusData, Settled } from './sources.js';
+import type { JaegerData } from './jaeger.js';
+import type { PrometheusData } from './prometheus.js';
+import type { Settled } from './sources.js';
 
 export interface Check {
   id: string;
