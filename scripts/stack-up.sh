@@ -79,6 +79,7 @@ wait_ready collector "http://$MCP_AUDIT_HEALTH_ENDPOINT/"
 
 sed -e "s|@SCRAPE_INTERVAL@|$scrape|g" -e "s|@EVAL_INTERVAL@|$evaluate|g" \
     -e "s|@COLLECTOR_METRICS@|$MCP_AUDIT_PROMETHEUS_ENDPOINT|g" -e "s|@RULES_GLOB@|$rules|g" \
+    -e "s|@COLLECTOR_TELEMETRY@|127.0.0.1:${MCP_AUDIT_COLLECTOR_TELEMETRY_PORT:-18888}|g" \
     "$MCP_AUDIT_ROOT/scripts/prometheus.yml" >"$run/prometheus.yml"
 start prometheus "$prometheus" --config.file="$run/prometheus.yml" \
   --storage.tsdb.path="$run/prometheus-data" --web.listen-address="$prom_listen" \

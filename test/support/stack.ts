@@ -457,8 +457,14 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
     const configArgs = [join(REPO_ROOT, 'collector', 'config.yaml'), ...extraCollectorConfigs].flatMap(
       (c) => ['--config', resolve(REPO_ROOT, c)],
     );
-    const collectors: Array<{ grpc: string; http: string; metrics: string; health: string; audit: string }> =
-      [];
+    const collectors: Array<{
+      grpc: string;
+      http: string;
+      metrics: string;
+      telemetry: string;
+      health: string;
+      audit: string;
+    }> = [];
     for (let i = 0; i < gatewayCount; i++) {
       const [grpc, http, exporter, health, telemetry] = [next(), next(), next(), next(), next()];
       const name = gatewayCount === 1 ? 'collector' : `collector-${i + 1}`;
@@ -489,6 +495,7 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
         grpc: `${host}:${grpc}`,
         http: `http://${host}:${http}`,
         metrics: `${host}:${exporter}`,
+        telemetry: `${host}:${telemetry}`,
         health: healthUrl,
         audit,
       });
@@ -530,6 +537,7 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
         .replaceAll('@EVAL_INTERVAL@', evalInterval)
         // one target per collector: 'a', 'b' inside the template's ['@COLLECTOR_METRICS@']
         .replaceAll('@COLLECTOR_METRICS@', collectors.map((c) => c.metrics).join("', '"))
+        .replaceAll('@COLLECTOR_TELEMETRY@', collectors.map((c) => c.telemetry).join("', '"))
         .replaceAll('@RULES_GLOB@', join(resolve(rulesDir), '*.yml'));
       const configPath = join(dir, 'prometheus.yml');
       writeFileSync(configPath, config);
