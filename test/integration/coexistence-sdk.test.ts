@@ -42,7 +42,9 @@ function env(receiver: OtlpReceiver, preloads: string[]): NodeJS.ProcessEnv {
     OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
     OTEL_SERVICE_NAME: 'coexist-agent',
     OTEL_BSP_SCHEDULE_DELAY: '100',
-    OTEL_METRICS_EXPORTER: 'none',
+    // Metrics on: a second SDK shows itself by a second meter provider exporting under its own resource.
+    OTEL_METRIC_EXPORT_INTERVAL: '1000',
+    OTEL_METRIC_EXPORT_TIMEOUT: '1000',
     OTEL_LOGS_EXPORTER: 'none',
     // No cloud metadata probes from a test (the auto-instrumentations default has cloud detectors):
     // the detectors that read only this host, named as that package's SDK line names them.
@@ -51,6 +53,26 @@ function env(receiver: OtlpReceiver, preloads: string[]): NodeJS.ProcessEnv {
     COEXIST_PRELOADS: JSON.stringify(preloads),
     STATUS_URL: statusUrl,
   };
+}
+
+type RawAttribute = { key: string; value: Record<string, unknown> };
+
+/** service.name → the distinct resources (attribute sets) its spans and metrics were exported under. */
+function resourcesByService(bodies: string[]): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const body of bodies) {
+    type Resourced = Array<{ resource?: { attributes?: RawAttribute[] } }>;
+    const json = JSON.parse(body) as { resourceSpans?: Resourced; resourceMetrics?: Resourced };
+    for (const rs of [...(json.resourceSpans ?? []), ...(json.resourceMetrics ?? [])]) {
+      const attributes = (rs.resource?.attributes ?? []).map(
+        (a) => [a.key, Object.values(a.value)[0]] as const,
+      );
+      const service = String(attributes.find(([key]) => key === 'service.name')?.[1] ?? '');
+      const fingerprint = JSON.stringify(attributes.sort(([a], [b]) => a.localeCompare(b)));
+      out.set(service, (out.get(service) ?? new Set()).add(fingerprint));
+    }
+  }
+  return out;
 }
 
 /** Runs agent + server under `preloads` and returns the one MCP trace, checked whole. */
@@ -109,6 +131,22 @@ async function runAndCheck(preloads: string[]): Promise<{ trace: ReceivedSpan[];
       assert.ok(s.parentSpanId && inTrace.has(s.parentSpanId), `${s.service}:${s.name} is detached`);
     }
     assert.equal(new Set(spans.map((s) => s.service)).size, 2, 'spans from exactly the two processes');
+    // One SDK per process: all its spans and metrics come with one resource. A second SDK (its own
+    // resource detectors, its own telemetry.sdk.version) exports under another, even when the
+    // first one carries every span (seen: its meter provider exporting the MCP duration histograms).
+    const resources = resourcesByService(receiver.raw);
+    assert.deepEqual(
+      [...resources.keys()].sort(),
+      ['coexist-agent', 'coexist-server'],
+      'no telemetry from another resource',
+    );
+    for (const [service, fingerprints] of resources) {
+      assert.equal(
+        fingerprints.size,
+        1,
+        `${service} exported under ${fingerprints.size} resources:\n${[...fingerprints].join('\n')}`,
+      );
+    }
     assert.doesNotMatch(run.stderr, /duplicate registration/i);
     return { trace, stderr: run.stderr };
   } finally {
