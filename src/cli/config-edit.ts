@@ -13,6 +13,8 @@ export interface Launcher {
   node: string;
   /** Absolute path of bin/mcp-audit.cjs. */
   cli: string;
+  /** Flags for every wrapped server (--otlp, --audit-file); `--service <name>` is added per server. */
+  flags?: string[];
 }
 
 /** The exact text of a server's values before install. */
@@ -113,7 +115,11 @@ export function wrapServers(
       continue;
     }
     const original = [resolveCommand(command.value as string), ...((args?.value as string[]) ?? [])];
-    const wrappedArgs = JSON.stringify([launcher.cli, 'wrap', '--', ...original]).replace(/","/g, '", "');
+    const flags = [...(launcher.flags ?? []), '--service', name];
+    const wrappedArgs = JSON.stringify([launcher.cli, 'wrap', ...flags, '--', ...original]).replace(
+      /","/g,
+      '", "',
+    );
     edits.push({ start: command.start, end: command.end, text: JSON.stringify(launcher.node) });
     const saved: EntryState = { command: text.slice(command.start, command.end), args: null };
     if (args) {

@@ -2,6 +2,7 @@
 // under `mcp-audit wrap`, and take it back out, byte for byte.
 
 import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CLIENTS, configTargets, type ClientName, type ConfigTarget, type Scope } from './client-configs.js';
 import { lineDiff, unwrapServers, wrapServers, type Launcher, type TransformResult } from './config-edit.js';
@@ -32,13 +33,15 @@ const options = {
   scope: { type: 'string' },
   project: { type: 'string' },
   'dry-run': { type: 'boolean' },
+  otlp: { type: 'string' },
+  'audit-file': { type: 'string' },
 } as const;
 
 function usageFor(verb: 'install' | 'uninstall'): string {
   const what =
     verb === 'install'
       ? `Rewrites a client's MCP server list so every stdio server runs under \`mcp-audit wrap\`:
-its command becomes this Node.js and its args [mcp-audit, wrap, --, original command (made
+its command becomes this Node.js and its args [mcp-audit, wrap, --service NAME, --, original command (made
 absolute when found on PATH: clients often start servers with a reduced PATH), original args].
 Server names, env, unknown keys, comments and formatting are kept; remote (HTTP) servers are left
 as they are, with a note. Installing twice wraps once. The first install keeps a copy of the file
@@ -56,6 +59,9 @@ Options:
                     cursor, vscode: project (default) or user
   --config FILE     the config file to edit instead of the client's default location
   --project DIR     the project the project/local scopes are for (default: the current folder)
+  --otlp URL        wrapped servers export their audit spans here (e.g. http://127.0.0.1:4318,
+                    the collector); desktop clients do not pass your shell's OTEL_* variables
+  --audit-file PATH wrapped servers write the evidence log here ({pid} and {service} expand)
   --dry-run         print the diff, change nothing
   -h, --help        show this help
 
@@ -64,12 +70,24 @@ Windows launchers (npx.cmd, uvx.cmd) are started through cmd /d /s /c by wrap (n
 Exit status: 0 done (or nothing to do), 1 a file could not be read or written, 2 usage error.`;
 }
 
-function launcher(): Launcher {
-  return { node: process.execPath, cli: fileURLToPath(new URL('../../bin/mcp-audit.cjs', import.meta.url)) };
+function launcher(flags: string[]): Launcher {
+  return {
+    node: process.execPath,
+    cli: fileURLToPath(new URL('../../bin/mcp-audit.cjs', import.meta.url)),
+    flags,
+  };
 }
 
-function parseFlags(argv: string[]): { targets: ConfigTarget[]; dryRun: boolean; client: ClientName } {
+function parseFlags(argv: string[]): {
+  targets: ConfigTarget[];
+  dryRun: boolean;
+  client: ClientName;
+  wrapFlags: string[];
+} {
   const { values } = parse(argv, options, false);
+  const wrapFlags: string[] = [];
+  if (values.otlp !== undefined) wrapFlags.push('--otlp', values.otlp);
+  if (values['audit-file'] !== undefined) wrapFlags.push('--audit-file', resolve(values['audit-file']));
   const client = values.client as ClientName | undefined;
   if (!client || !CLIENTS.includes(client))
     throw new UsageError(`--client must be one of ${CLIENTS.join(', ')}`);
@@ -82,7 +100,7 @@ function parseFlags(argv: string[]): { targets: ConfigTarget[]; dryRun: boolean;
     config: values.config,
     project: values.project ?? process.cwd(),
   });
-  return { targets, dryRun: values['dry-run'] === true, client };
+  return { targets, dryRun: values['dry-run'] === true, client, wrapFlags };
 }
 
 function byFile(targets: ConfigTarget[]): Map<string, ConfigTarget[]> {
@@ -91,10 +109,15 @@ function byFile(targets: ConfigTarget[]): Map<string, ConfigTarget[]> {
   return map;
 }
 
-type Transform = (text: string, target: ConfigTarget, state: ReturnType<typeof readState>) => TransformResult;
+type Transform = (
+  text: string,
+  target: ConfigTarget,
+  state: ReturnType<typeof readState>,
+  wrapFlags: string[],
+) => TransformResult;
 
 async function run(argv: string[], verb: 'install' | 'uninstall', transform: Transform): Promise<number> {
-  const { targets, dryRun, client } = parseFlags(argv);
+  const { targets, dryRun, client, wrapFlags } = parseFlags(argv);
   let changedAny = false;
   let failed = false;
   for (const [file, group] of byFile(targets)) {
@@ -108,7 +131,7 @@ async function run(argv: string[], verb: 'install' | 'uninstall', transform: Tra
         const state = readState(file);
         let text = before;
         for (const target of group) {
-          const result = transform(text, target, state);
+          const result = transform(text, target, state, wrapFlags);
           text = result.text;
           const where = `${file} [${target.scope}: ${target.path.join('.')}]`;
           for (const name of result.changed)
@@ -145,7 +168,8 @@ export const installCommand: Command = {
   name: 'install',
   summary: "wrap every stdio MCP server of a client's config (Claude Desktop, Claude Code, Cursor, VS Code)",
   usage: usageFor('install'),
-  run: (argv) => run(argv, 'install', (text, t, state) => wrapServers(text, t.path, launcher(), state)),
+  run: (argv) =>
+    run(argv, 'install', (text, t, state, flags) => wrapServers(text, t.path, launcher(flags), state)),
 };
 
 export const uninstallCommand: Command = {

@@ -31,6 +31,10 @@ Options:
   --max-line BYTES     largest line the audit parses (default ${DEFAULT_PARSE_LIMIT / 1024 / 1024}MiB, minimum 16MiB);
                        longer lines are relayed untouched and counted as unparsed
   --no-inject          never add trace context to requests (every byte relayed as it is)
+  --otlp URL           export the audit's spans to this OTLP/HTTP endpoint (sets
+                       OTEL_EXPORTER_OTLP_ENDPOINT for the audit only, not for the server)
+  --audit-file PATH    write the hash-chained evidence log here (MCP_AUDIT_FILE, audit only)
+  --service NAME       service.name of the audit's spans (OTEL_SERVICE_NAME, audit only)
   --stop-grace MS      after stdin EOF, how long the server may take to exit (default 5000)
   --stop-term MS       after SIGTERM, how long before SIGKILL (default 3000)
   -h, --help           show this help
@@ -56,6 +60,9 @@ export const wrapCommand: Command = {
       'server-name': { type: 'string' },
       'max-line': { type: 'string' },
       'no-inject': { type: 'boolean' },
+      otlp: { type: 'string' },
+      'audit-file': { type: 'string' },
+      service: { type: 'string' },
       'stop-grace': { type: 'string' },
       'stop-term': { type: 'string' },
     });
@@ -71,7 +78,15 @@ export const wrapCommand: Command = {
       graceMs: milliseconds(values['stop-grace'], '--stop-grace'),
       termMs: milliseconds(values['stop-term'], '--stop-term'),
     };
+    const auditEnv: Record<string, string> = {};
+    if (values.otlp !== undefined) {
+      if (!/^https?:\/\/[^\s]+$/.test(values.otlp)) throw new UsageError('--otlp must be an http(s) URL');
+      auditEnv.OTEL_EXPORTER_OTLP_ENDPOINT = values.otlp;
+    }
+    if (values['audit-file'] !== undefined) auditEnv.MCP_AUDIT_FILE = values['audit-file'];
+    if (values.service !== undefined) auditEnv.OTEL_SERVICE_NAME = values.service;
     const status = await runWrap({
+      auditEnv,
       deadlines: Object.fromEntries(Object.entries(deadlines).filter(([, v]) => v !== undefined)),
       command,
       args,

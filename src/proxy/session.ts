@@ -59,6 +59,16 @@ export interface ClientRequestDecision {
   deny?: Record<string, unknown>;
   /** Forward this request object (trace context injected) instead of the original bytes. */
   rewrite?: Record<string, unknown>;
+  /** Records the request's content (redaction): call it once the line has been forwarded. */
+  content?: () => void;
+}
+
+// Redacting arguments is the costly part of starting a span; it is done once the request is on its
+// way to the server, so it never adds to the round trip.
+function withoutArguments(request: RpcRequest): RpcRequest {
+  if (request.method !== 'tools/call' && request.method !== 'prompts/get') return request;
+  if (request.params?.arguments === undefined) return request;
+  return { ...request, params: { ...request.params, arguments: undefined } };
 }
 
 export interface SessionStats {
@@ -96,9 +106,10 @@ export class ProxySession {
     }
     const connection: Attributes = { ...this.options.connection };
     if (direction === 'to_client') connection[ATTR_PROXY_DIRECTION] = 'server_to_client';
+    const lean = withoutArguments(request);
     const { call, ctx } = startCall(tracer, recorder, {
       side: 'server',
-      request,
+      request: lean,
       requestId: request.id,
       parent: incoming.parent,
       connection,
@@ -110,10 +121,20 @@ export class ProxySession {
       turnId: incoming.turnId,
       clientInstrumented: incoming.fromInstrumentedClient,
     });
+    const content = () => {
+      if (lean === request) return;
+      const attrs: Attributes = {};
+      call.redacted += recorder.requestContent(request, call.tool, attrs);
+      if (call.tool !== undefined) call.args = request.params?.arguments;
+      call.span.setAttributes(attrs);
+      Object.assign(call.attrs, attrs);
+    };
+    if (direction === 'to_client') content();
     if (direction === 'to_server') {
       const denied = recorder.deniedTool(call);
       if (denied !== undefined) {
         this.stats.denied++;
+        content();
         const error = policyDenial(denied);
         recorder.finish(call, {
           errorType: ERROR_TYPE_POLICY_DENIED,
@@ -129,10 +150,13 @@ export class ProxySession {
       // Nothing to add when the span is not sampled or no propagator is set: keep the bytes.
       const before = Object.keys(request.params?._meta ?? {}).length;
       if (Object.keys(injected.params?._meta ?? {}).length > before) {
-        return { rewrite: { ...raw, params: injected.params } };
+        return {
+          rewrite: { ...raw, params: injected.params },
+          content,
+        };
       }
     }
-    return {};
+    return direction === 'to_server' ? { content } : {};
   }
 
   /** A response travelling `direction` answers the request that travelled the other way. */

@@ -48,12 +48,14 @@ export function startRelay(options: RelayOptions): Relay {
     },
   });
 
+  // Content recording (redaction) of the requests in a chunk, run once the chunk is forwarded.
+  const afterForward: (() => void)[] = [];
   const gate = new LineGate(
     options.parseLimit,
     (line, raw) => {
       if (!session) return raw;
       try {
-        return decideClientLine(session, line, raw, (answer) => answerClient(answer));
+        return decideClientLine(session, line, raw, (answer) => answerClient(answer), afterForward);
       } catch (err) {
         options.onAuditError(err);
         return raw;
@@ -100,14 +102,14 @@ export function startRelay(options: RelayOptions): Relay {
 
   clientIn.on('data', (chunk: Buffer) => {
     const out = gate.push(chunk);
-    if (out.length === 0) return;
-    let ok = true;
-    if (out.length === 1) ok = serverIn.write(out[0]!);
-    else ok = serverIn.write(Buffer.concat(out));
-    if (!ok) {
-      clientIn.pause();
-      serverIn.once('drain', () => clientIn.resume());
+    if (out.length > 0) {
+      const ok = serverIn.write(out.length === 1 ? out[0]! : Buffer.concat(out));
+      if (!ok) {
+        clientIn.pause();
+        serverIn.once('drain', () => clientIn.resume());
+      }
     }
+    for (const record of afterForward.splice(0)) audit(record);
   });
   clientIn.on('end', () => {
     const rest = gate.flush();
@@ -165,6 +167,7 @@ function decideClientLine(
   line: Buffer,
   raw: Buffer,
   answer: (bytes: Buffer) => void,
+  afterForward: (() => void)[],
 ): Buffer | null {
   const parsed = parseLine(line);
   if (!parsed) {
@@ -172,6 +175,7 @@ function decideClientLine(
     return raw;
   }
   const decisions = observeParsed(session, 'to_server', parsed);
+  for (const d of decisions) if (d.content && !d.deny) afterForward.push(d.content);
   const denied = decisions.some((d) => d.deny);
   const rewritten = decisions.some((d) => d.rewrite);
   if (!denied && !rewritten) return raw;

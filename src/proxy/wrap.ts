@@ -36,6 +36,9 @@ export interface WrapOptions {
   /** Longest wait for the last spans to be exported at exit. @default 2000 */
   flushTimeoutMs?: number;
   env?: NodeJS.ProcessEnv;
+  /** Settings for the audit alone (OTEL_EXPORTER_OTLP_ENDPOINT, MCP_AUDIT_FILE, OTEL_SERVICE_NAME, ...):
+   * applied to this process, never to the server's environment. */
+  auditEnv?: Record<string, string>;
 }
 
 export const ENV_CALLER = 'MCP_AUDIT_CALLER';
@@ -75,7 +78,9 @@ function startAudit(): McpAuditHandle | undefined {
 
 /** Runs the wrapped server until it exits; resolves with the exit status to use. */
 export async function runWrap(options: WrapOptions): Promise<number> {
-  const env = options.env ?? process.env;
+  // The server gets the environment exactly as we were given it, whatever the audit is set to.
+  const env = { ...(options.env ?? process.env) };
+  Object.assign(process.env, options.auditEnv ?? {});
   const handle = startAudit();
   let session: ProxySession | undefined;
   if (handle) {

@@ -77,11 +77,13 @@ function servers(file: string, path: string[]): Record<string, Entry> {
   return node as Record<string, Entry>;
 }
 
-function assertWrapped(entry: Entry, command: string, args: string[]): void {
+function assertWrapped(entry: Entry, name: string, command: string, args: string[]): void {
   assert.equal(entry.command, process.execPath);
-  assert.deepEqual(entry.args!.slice(0, 3), [`${ROOT}bin/mcp-audit.cjs`, 'wrap', '--']);
-  assert.equal(entry.args![3], command);
-  assert.deepEqual(entry.args!.slice(4), args);
+  const split = entry.args!.indexOf('--');
+  assert.deepEqual(entry.args!.slice(0, 2), [`${ROOT}bin/mcp-audit.cjs`, 'wrap']);
+  assert.deepEqual(entry.args!.slice(split - 2, split), ['--service', name]);
+  assert.equal(entry.args![split + 1], command);
+  assert.deepEqual(entry.args!.slice(split + 2), args);
 }
 
 /** Starts a server entry as the client would and calls a tool through it. */
@@ -158,12 +160,20 @@ describe('install / uninstall', () => {
     const { home, project } = sandbox();
     const file = join(home, '.config', 'Claude', 'claude_desktop_config.json');
     const original = place('claude_desktop_config.json', file, project);
-    const { installOut } = await roundTrip({ client: 'claude-desktop', file, original, home, cwd: project });
+    const evidence = join(home, 'evidence', '{service}.jsonl');
+    const { installOut } = await roundTrip({
+      client: 'claude-desktop',
+      file,
+      original,
+      home,
+      cwd: project,
+      extra: ['--audit-file', evidence],
+    });
     assert.match(installOut, /already-audited: already runs under mcp-audit wrap/);
     const list = servers(file, ['mcpServers']);
-    assertWrapped(list.everything!, process.execPath, [EVERYTHING, 'stdio']);
+    assertWrapped(list.everything!, 'everything', process.execPath, [EVERYTHING, 'stdio']);
     assert.deepEqual(list.time!.env, { TZ: 'Europe/Paris' });
-    assert.equal(list.time!.args![3]!.endsWith('uvx'), true);
+    assert.equal(list.time!.args![list.time!.args!.indexOf('--') + 1]!.endsWith('uvx'), true);
     const before = JSON.parse(original) as Record<string, unknown>;
     const now = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
     assert.deepEqual(now.preferences, before.preferences);
@@ -173,11 +183,11 @@ describe('install / uninstall', () => {
       (before.mcpServers as Record<string, unknown>)['already-audited'],
     );
     assert.match(await callThrough(list.everything!, home), /\b42\b/);
-    assert.ok(
-      readFileSync(join(home, 'audit.jsonl'), 'utf8').includes('"tool_name":"get-sum"'),
-      'no audit record',
-    );
-    await uninstall('claude-desktop', file, original, home, project);
+    // The evidence log named by --audit-file, under the config's server name.
+    const record = readFileSync(join(home, 'evidence', 'everything.jsonl'), 'utf8');
+    assert.ok(record.includes('"tool_name":"get-sum"'), 'no audit record');
+    assert.ok(record.includes('"service_name":"everything"'));
+    await uninstall('claude-desktop', file, original, home, project, ['--audit-file', evidence]);
     assert.ok(!existsSync(`${file}.mcp-audit.bak`));
   });
 
@@ -190,15 +200,22 @@ describe('install / uninstall', () => {
     const installed = await cli(['install', '--client', 'claude-code'], home, project);
     assert.equal(installed.code, 0, installed.stderr);
     assert.match(installed.stdout, /remote-docs: remote \(HTTP\) server left as it is/);
-    assertWrapped(servers(mcp, ['mcpServers'])['everything-project']!, process.execPath, [
+    assertWrapped(
+      servers(mcp, ['mcpServers'])['everything-project']!,
+      'everything-project',
+      process.execPath,
+      [EVERYTHING, 'stdio'],
+    );
+    assertWrapped(servers(user, ['mcpServers'])['everything-user']!, 'everything-user', process.execPath, [
       EVERYTHING,
       'stdio',
     ]);
-    assertWrapped(servers(user, ['mcpServers'])['everything-user']!, process.execPath, [EVERYTHING, 'stdio']);
-    assertWrapped(servers(user, ['projects', project, 'mcpServers'])['fs-local']!, process.execPath, [
-      FILESYSTEM,
-      project,
-    ]);
+    assertWrapped(
+      servers(user, ['projects', project, 'mcpServers'])['fs-local']!,
+      'fs-local',
+      process.execPath,
+      [FILESYSTEM, project],
+    );
     // Another project's servers and every other key stay as they were.
     const now = JSON.parse(readFileSync(user, 'utf8')) as Record<string, Record<string, unknown>>;
     const before = JSON.parse(userOriginal) as Record<string, Record<string, unknown>>;
@@ -216,10 +233,12 @@ describe('install / uninstall', () => {
     const userOriginal = place('claude.json', user, project);
     const out = await cli(['install', '--client', 'claude-code', '--scope', 'local'], home, project);
     assert.equal(out.code, 0, out.stderr);
-    assertWrapped(servers(user, ['projects', project, 'mcpServers'])['fs-local']!, process.execPath, [
-      FILESYSTEM,
-      project,
-    ]);
+    assertWrapped(
+      servers(user, ['projects', project, 'mcpServers'])['fs-local']!,
+      'fs-local',
+      process.execPath,
+      [FILESYSTEM, project],
+    );
     assert.equal(servers(user, ['mcpServers'])['everything-user']!.command, 'node', 'user scope touched');
     await uninstall('claude-code', user, userOriginal, home, project, ['--scope', 'local']);
   });
@@ -231,7 +250,7 @@ describe('install / uninstall', () => {
     const { installOut } = await roundTrip({ client: 'cursor', file, original, home, cwd: project });
     assert.match(installOut, /linear: remote \(HTTP\) server left as it is/);
     const list = servers(file, ['mcpServers']);
-    assertWrapped(list['no-args']!, 'my-mcp-server', []);
+    assertWrapped(list['no-args']!, 'no-args', 'my-mcp-server', []);
     assert.deepEqual(list.everything!.env, { API_KEY: 'value' });
     assert.equal((list.linear as { url?: string }).url, 'https://mcp.example.com/sse');
     await uninstall('cursor', file, original, home, project);
@@ -247,7 +266,7 @@ describe('install / uninstall', () => {
     assert.ok(text.includes('/* the reference server, run from the workspace */'));
     assert.ok(text.includes('"id": "api-key",'));
     const list = servers(file, ['servers']);
-    assertWrapped(list.everything!, process.execPath, [EVERYTHING, 'stdio']);
+    assertWrapped(list.everything!, 'everything', process.execPath, [EVERYTHING, 'stdio']);
     assert.equal((list.github as { url?: string }).url, 'https://api.example.com/mcp/');
     assert.match(await callThrough({ ...list.everything!, env: {} }, home), /\b42\b/);
     await uninstall('vscode', file, original, home, project);
