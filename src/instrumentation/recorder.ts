@@ -1,11 +1,7 @@
-import {
-  SpanStatusCode,
-  type Attributes,
-  type DiagLogger,
-  type Histogram,
-  type Meter,
-  type Span,
-} from '@opentelemetry/api';
+// Longer than most modules on purpose: this is the one place a call's request content, outcome and
+// result attributes are completed for every path (client, server, proxies), so the capture policy
+// and its redaction cannot diverge between them.
+import { SpanStatusCode, type Attributes, type DiagLogger, type Span } from '@opentelemetry/api';
 import {
   createRedactor,
   redactionOptionsFromEnv,
@@ -26,7 +22,13 @@ import {
 } from '../env.js';
 import { createClassifier, type Classifier } from '../redaction/classify.js';
 import { argumentRisk, compileArgumentRisk, type ArgumentRiskRules } from './argument-risk.js';
-import { classifyResult, DEFAULT_RESULT_SCAN_CHARS, resultClassAttributes } from './content-signals.js';
+import {
+  DEFAULT_RESULT_SCAN_CHARS,
+  resultClassAttributes,
+  ResultScan,
+  scanInTurns,
+  type ResultClasses,
+} from './content-signals.js';
 import { disarmInFlightMark } from './in-flight.js';
 import {
   DEFAULT_ARGUMENT_RISK,
@@ -37,56 +39,24 @@ import { resultSize, summarizeResult } from './summarize.js';
 import { classifyErrorResponse, CLIENT_FAULT_CODES, outcomeAttributes, type Outcome } from './attributes.js';
 import {
   ATTR_ENDUSER_ID,
-  ATTR_ERROR_TYPE,
-  ATTR_GEN_AI_PROMPT_NAME,
   ATTR_GEN_AI_TOOL_CALL_ARGUMENTS,
   ATTR_GEN_AI_TOOL_CALL_RESULT,
-  ATTR_GEN_AI_TOOL_NAME,
   ATTR_MCP_AUDIT_ARGUMENTS_RISK,
   ATTR_MCP_AUDIT_PROMPT_ARGUMENTS,
   ATTR_MCP_AUDIT_REDACTED_COUNT,
   ATTR_MCP_AUDIT_RESULT_SIZE,
   ATTR_MCP_AUDIT_RESULT_SUMMARY,
-  ATTR_MCP_METHOD_NAME,
-  ATTR_MCP_PROTOCOL_VERSION,
   ATTR_MCP_RESOURCE_URI,
-  ATTR_NETWORK_TRANSPORT,
-  ATTR_RPC_RESPONSE_STATUS_CODE,
   ERROR_TYPE_TOOL_ERROR,
-  MCP_OPERATION_DURATION_BUCKETS,
-  METRIC_MCP_CLIENT_OPERATION_DURATION,
-  METRIC_MCP_SERVER_OPERATION_DURATION,
 } from '../semconv.js';
+import { recordDuration, type DurationHistograms } from './durations.js';
+
+// Whoever builds a recorder (the instrumentation, the proxies) builds its histograms too.
+export { createDurationHistograms, type DurationHistograms } from './durations.js';
 import type { JsonRpcRequestLike, JsonRpcResponseLike } from './protocol-shape.js';
 import type { McpInstrumentationConfig } from './types.js';
 
 export type Side = 'client' | 'server';
-
-/** The semconv duration histograms, one per side; either may be missing (no meter yet). */
-export interface DurationHistograms {
-  client?: Histogram;
-  server?: Histogram;
-}
-
-/** Creates both duration histograms on `meter`: semconv names, unit and bucket advice. */
-export function createDurationHistograms(meter: Meter): Required<DurationHistograms> {
-  const histogram = (name: string, description: string) =>
-    meter.createHistogram(name, {
-      description,
-      unit: 's',
-      advice: { explicitBucketBoundaries: [...MCP_OPERATION_DURATION_BUCKETS] },
-    });
-  return {
-    client: histogram(
-      METRIC_MCP_CLIENT_OPERATION_DURATION,
-      'Duration of MCP requests as seen by the sender.',
-    ),
-    server: histogram(
-      METRIC_MCP_SERVER_OPERATION_DURATION,
-      'Duration of MCP requests as seen by the receiver.',
-    ),
-  };
-}
 
 /**
  * The recorder for `config`. A bad redaction option must not leave calls unaudited, nor unredacted:
@@ -106,17 +76,6 @@ export function createRecorder(
     return new Recorder({ ...config, redaction: {} }, diag, histograms);
   }
 }
-
-/** Attributes of the duration histograms: low cardinality only (no session, no caller). */
-const METRIC_ATTRIBUTES = [
-  ATTR_MCP_METHOD_NAME,
-  ATTR_GEN_AI_TOOL_NAME,
-  ATTR_GEN_AI_PROMPT_NAME,
-  ATTR_ERROR_TYPE,
-  ATTR_NETWORK_TRANSPORT,
-  ATTR_MCP_PROTOCOL_VERSION,
-  ATTR_RPC_RESPONSE_STATUS_CODE,
-] as const;
 
 const MAX_STATUS_MESSAGE = 512;
 // Result summaries are counts and identifier-like keys, so few distinct ones recur across calls:
@@ -270,8 +229,36 @@ export class Recorder {
     if (this.completions.push({ call, outcome, result, endedAt }) === 1) setImmediate(this.drainCompletions);
   }
 
-  private complete(call: Call, outcome: Outcome, result: unknown, endedAt: number): void {
+  private complete(
+    call: Call,
+    outcome: Outcome,
+    result: unknown,
+    endedAt: number,
+    found?: ResultClasses,
+  ): void {
     const { span } = call;
+    // The result's classes first: a large result is scanned a piece per event-loop turn (never one
+    // long block of the host), and the span completes once the scan is done.
+    if (
+      found === undefined &&
+      this.resultScanChars > 0 &&
+      result !== undefined &&
+      (call.method === 'tools/call' || call.method === 'resources/read' || call.method === 'prompts/get')
+    ) {
+      const scan = new ResultScan(result, this.classifier, this.resultScanChars);
+      if (scan.remaining > 1) {
+        scanInTurns(scan, (classes) => {
+          try {
+            this.complete(call, outcome, result, endedAt, classes);
+          } catch (err) {
+            this.diag.error('mcp-audit: could not complete a span', err);
+          }
+        });
+        return;
+      }
+      while (scan.step());
+      found = scan.classes();
+    }
     try {
       const attrs: Attributes = {};
       if (!outcome.errorType && call.method === 'tools/call' && isToolError(result)) {
@@ -288,9 +275,7 @@ export class Recorder {
         result !== undefined &&
         (call.method === 'tools/call' || call.method === 'resources/read' || call.method === 'prompts/get')
       ) {
-        if (this.resultScanChars > 0) {
-          resultClassAttributes(classifyResult(result, this.classifier, this.resultScanChars), attrs);
-        }
+        if (found) resultClassAttributes(found, attrs);
         const summary = summarizeResult(result);
         if (summary) {
           const { text, count } = this.redactedSummary(summary);
@@ -341,14 +326,7 @@ export class Recorder {
   }
 
   private recordDuration(call: Call, seconds: number): void {
-    const histogram = call.side === 'client' ? this.histograms().client : this.histograms().server;
-    if (!histogram) return;
-    const attrs: Attributes = {};
-    for (const key of METRIC_ATTRIBUTES) {
-      const value = call.attrs[key];
-      if (value !== undefined) attrs[key] = value;
-    }
-    histogram.record(seconds, attrs);
+    recordDuration(this.histograms(), call.side, call.attrs, seconds);
   }
 }
 
