@@ -8,9 +8,18 @@ import { scanText } from './scanner.js';
 
 export { KEY_CLASS };
 
+/** One match: where it starts in the text, and its class. */
+export interface ClassMatch {
+  start: number;
+  end: number;
+  label: string;
+}
+
 export interface Classifier {
   /** Adds the matches in `text` to `into`, by class name. Never throws. */
   text(text: string, into: Map<string, number>): void;
+  /** The matches in `text`, sorted by start ([] if a detector throws). */
+  matches(text: string): ClassMatch[];
   /** True when every value under this object key is masked (class {@link KEY_CLASS}). */
   sensitiveKey(key: string): boolean;
 }
@@ -26,6 +35,17 @@ export function createClassifier(options: RedactionOptions = {}): Classifier {
         }
       } catch {
         // A detector that throws must not lose the call's record; what was counted so far stays.
+      }
+    },
+    matches(text) {
+      try {
+        return scanText(text, config.detectors).map((span) => ({
+          start: span.start,
+          end: span.end,
+          label: span.label,
+        }));
+      } catch {
+        return [];
       }
     },
     sensitiveKey(key) {

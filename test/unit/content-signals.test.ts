@@ -38,6 +38,16 @@ test('values under sensitive keys count as class key; ordinary results count not
   assert.deepEqual(plain, { classes: [], counts: [], total: 0 });
 });
 
+test('a long string is scanned in windows: every match counted once, none twice at a cut', () => {
+  // 5,000 addresses of varying length in one 150 KB string: many straddle a window boundary.
+  const emails = Array.from({ length: 5000 }, (_, i) => `customer${i * 7}@example.com`);
+  const found = classifyResult(emails.join(', '), classifier, 1 << 20);
+  assert.deepEqual(found, { classes: ['email'], counts: [5000], total: 5000 });
+  // And across many leaves joined into pieces.
+  const rows = emails.map((email, i) => ({ id: i, email }));
+  assert.equal(classifyResult({ rows }, classifier, 1 << 20).total, 5000);
+});
+
 test('the scan is a bounded prefix: a match past the limit is not seen', () => {
   const text = 'x'.repeat(5000) + ' ada@example.org';
   assert.equal(classifyResult(text, classifier, 4096).total, 0);
