@@ -1,6 +1,7 @@
 // The offline check of each detection rule over one session's calls: what the Prometheus rule
 // of the same name looks for, over exact timestamps. One function per rule.
 import type { Thresholds, ThresholdRule } from '../detection/thresholds.js';
+import { systemWrite, unboundedRead, writeWithoutTurn } from './content-checks.js';
 import type { CallRecord, Crossing } from './thresholds.js';
 
 /** A call as the checks read it: times in ms, missing values defaulted. */
@@ -225,4 +226,7 @@ export const RULE_CHECKS: Partial<Record<ThresholdRule, RuleCheck>> = {
   data_then_egress: dataThenEgress,
   latency,
   error_burst: errorBurst,
+  system_write: systemWrite,
+  unbounded_read: unboundedRead,
+  write_without_turn: writeWithoutTurn,
 };
