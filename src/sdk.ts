@@ -56,7 +56,10 @@ function stderrLogger(): DiagLogger {
     (level: string) =>
     (message: string, ...args: unknown[]) => {
       const extra = args.map((a) => (typeof a === 'string' ? a : (errorMessage(a) ?? safeJson(a)))).join(' ');
-      process.stderr.write(`${level} ${message}${extra ? ` ${extra}` : ''}\n`);
+      // The OTel SDK sometimes logs an error object where the message string belongs.
+      const text: string =
+        typeof message === 'string' ? message : (errorMessage(message) ?? safeJson(message));
+      process.stderr.write(`${level} ${text}${extra ? ` ${extra}` : ''}\n`);
     };
   return {
     error: write('error'),
