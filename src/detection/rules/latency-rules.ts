@@ -5,11 +5,9 @@ import {
   durationLiteral,
   indent,
   observationsAbove,
-  regexAlternation,
   sel,
   sumBy,
   windowIncrease,
-  type Matcher,
 } from './promql.js';
 import {
   CALL_LABELS,

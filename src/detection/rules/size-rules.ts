@@ -9,7 +9,6 @@ import {
   sel,
   sumBy,
   windowIncrease,
-  type Matcher,
 } from './promql.js';
 import {
   CALL_LABELS,
