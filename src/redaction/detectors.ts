@@ -16,7 +16,7 @@
 // admits the first character of a token, and every quantifier that could backtrack across another
 // one is bounded or separated by a mandatory delimiter. Checksums run in code (numbers.ts).
 
-import { findCards, findIbans, findSsns, wholeSsn, type Range } from './numbers.js';
+import { findCards, findIbans, findSsns, wholeSsn, type Range, type Steps } from './numbers.js';
 import { PROVIDER_CLASS_NAMES, PROVIDER_RULES } from './providers.js';
 
 const CORE_CLASS_NAMES = [
@@ -53,7 +53,7 @@ export interface Detector {
   /** Global regex; its lastIndex is reset before every scan (scans never re-enter). */
   readonly re?: RegExp;
   /** Instead of `re`: every range of the class in the working text, sorted. */
-  readonly find?: (text: string) => readonly Range[];
+  readonly find?: (text: string, steps?: Steps) => readonly Range[];
   /** True for built-ins: the fast path may skip them (see TRIGGER_CHAR in scanner.ts). */
   readonly builtin: boolean;
   /** Cheap necessary condition on the working text; false means the class cannot match. */

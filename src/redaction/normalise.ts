@@ -51,6 +51,7 @@ class ViewBuilder {
   private to: number[] = [];
 
   push(s: string, start: number, end: number): void {
+    if (s === '') return;
     this.parts.push(s);
     for (let i = 0; i < s.length; i++) {
       this.from.push(start);
@@ -76,6 +77,27 @@ function rewrite(chunk: string): string {
     .replace(/\p{Zs}/gu, ' ');
 }
 
+// Per code point, what it is and what it becomes alone; adversarial text repeats a few code
+// points, so each costs its Unicode property tests once.
+const KINDS = new Map<number, { format: boolean; mark: boolean; alone: string }>();
+
+function kindOf(cp: number): { format: boolean; mark: boolean; alone: string } {
+  let k = KINDS.get(cp);
+  if (k === undefined) {
+    const ch = String.fromCodePoint(cp);
+    const format = FORMAT.test(ch);
+    const mark = MARK.test(ch);
+    k = { format, mark, alone: format || mark ? '' : rewrite(ch) };
+    if (KINDS.size >= 4096) KINDS.clear();
+    KINDS.set(cp, k);
+  }
+  return k;
+}
+
+function isMarkAt(text: string, i: number): boolean {
+  return i < text.length && text.charCodeAt(i) >= 0x300 && kindOf(text.codePointAt(i)!).mark;
+}
+
 /** The views of a text that is not plain (see isPlain): one, or two when it has format characters. */
 export function normalisedViews(text: string): View[] {
   const removed = new ViewBuilder();
@@ -84,34 +106,31 @@ export function normalisedViews(text: string): View[] {
   let i = 0;
   while (i < text.length) {
     const c = text.charCodeAt(i);
-    if (c < 0x80) {
-      const next = text.charCodeAt(i + 1);
-      // ASCII without a combining mark after it: copied through.
-      if (!(next >= 0x300) || !MARK.test(String.fromCodePoint(text.codePointAt(i + 1)!))) {
-        removed.push(text[i]!, i, i + 1);
-        spaced.push(text[i]!, i, i + 1);
-        i++;
-        continue;
-      }
+    // ASCII without a combining mark after it: copied through.
+    if (c < 0x80 && !isMarkAt(text, i + 1)) {
+      removed.push(text[i]!, i, i + 1);
+      spaced.push(text[i]!, i, i + 1);
+      i++;
+      continue;
     }
     const cp = text.codePointAt(i)!;
-    const base = String.fromCodePoint(cp);
-    let end = i + base.length;
-    if (FORMAT.test(base)) {
+    const kind = kindOf(cp);
+    let end = i + (cp > 0xffff ? 2 : 1);
+    if (kind.format) {
       sawFormat = true;
       spaced.push(' ', i, end);
       i = end;
       continue;
     }
-    // The base and its combining marks normalise together (e + U+0301 → é).
-    while (end < text.length) {
-      const m = String.fromCodePoint(text.codePointAt(end)!);
-      if (!MARK.test(m)) break;
-      end += m.length;
+    let out: string;
+    if (!isMarkAt(text, end)) out = kind.alone;
+    else {
+      // The base and its combining marks normalise together (e + U+0301 → é).
+      while (isMarkAt(text, end)) end += text.codePointAt(end)! > 0xffff ? 2 : 1;
+      out = rewrite(text.slice(i, end));
+      // A mark cannot turn a digit into something else: `4\u0301111…` is 4111….
+      if (/^[0-9]\p{M}+$/u.test(out)) out = out[0]!;
     }
-    let out = rewrite(text.slice(i, end));
-    // A mark cannot turn a digit into something else: `4\u0301111…` is 4111….
-    if (/^[0-9]\p{M}+$/u.test(out)) out = out[0]!;
     if (MARK.test(out)) out = '';
     removed.push(out, i, end);
     spaced.push(out, i, end);

@@ -5,7 +5,7 @@
 // dot, dash, slash, underscore; the normalised view has already turned NBSP, en dashes,
 // fullwidth forms and the like into these).
 
-import { IBAN_LENGTHS, cardValid, ibanValid, ssnValid } from './validators.js';
+import { IBAN_LENGTHS, ibanValid, ssnValid } from './validators.js';
 
 export type Range = readonly [number, number];
 
@@ -31,10 +31,10 @@ function groupsOf(run: string, offset: number): Group[] {
 // Printed cards are contiguous, evenly grouped (4-4-4-4, 2-2-…, one digit apart), evenly grouped
 // with a shorter or longer last group (4-4-4-4-3), or Amex/Diners 4-6-5 and 4-6-4. Windows of
 // unevenly sized groups are lists of numbers (times, phone pairs, tables), not cards.
-function cardShaped(sizes: readonly number[]): boolean {
-  if (sizes.length <= 2) return true;
-  if (sizes.length === 3 && sizes[0] === 4 && sizes[1] === 6) return true;
-  for (let i = 1; i < sizes.length - 1; i++) if (sizes[i] !== sizes[0]) return false;
+function cardShaped(sizes: readonly number[], i: number, j: number): boolean {
+  if (j - i <= 1) return true;
+  if (j - i === 2 && sizes[i] === 4 && sizes[i + 1] === 6) return true;
+  for (let k = i + 1; k < j; k++) if (sizes[k] !== sizes[i]) return false;
   return true;
 }
 
@@ -48,8 +48,43 @@ function pushMerged(out: Array<[number, number]>, start: number, end: number): v
   else out.push([start, end]);
 }
 
+/** Counts candidate windows, so tests can bound the scanner's work by the input's length. */
+export interface Steps {
+  count: number;
+}
+
+// Luhn of any window [a, b) of a digit string in O(1), from prefix sums split by index parity:
+// the rightmost digit of a window is never doubled, the one before it is, and so on.
+function luhnWindows(digits: string): (a: number, b: number) => boolean {
+  let prefix: Int32Array[] | undefined;
+  const build = (): Int32Array[] => {
+    const n = digits.length;
+    // [plain digit at even index, plain at odd, doubled at even, doubled at odd], as prefix sums.
+    const sums = [new Int32Array(n + 1), new Int32Array(n + 1), new Int32Array(n + 1), new Int32Array(n + 1)];
+    const [pe, po, de, dob] = sums as [Int32Array, Int32Array, Int32Array, Int32Array];
+    for (let t = 0; t < n; t++) {
+      const d = digits.charCodeAt(t) - 48;
+      const dd = d > 4 ? d * 2 - 9 : d * 2;
+      const odd = t & 1;
+      pe[t + 1] = pe[t]! + (odd ? 0 : d);
+      po[t + 1] = po[t]! + (odd ? d : 0);
+      de[t + 1] = de[t]! + (odd ? 0 : dd);
+      dob[t + 1] = dob[t]! + (odd ? dd : 0);
+    }
+    return sums;
+  };
+  return (a, b) => {
+    prefix ??= build();
+    const p = (b - 1) & 1;
+    const plain = prefix[p]!;
+    const doubled = prefix[3 - p]!;
+    const sum = plain[b]! - plain[a]! + (doubled[b]! - doubled[a]!);
+    return sum % 10 === 0;
+  };
+}
+
 /** Every card inside every number run: each group start, each window of 13-19 digits. */
-export function findCards(text: string): Array<[number, number]> {
+export function findCards(text: string, steps?: Steps): Array<[number, number]> {
   const out: Array<[number, number]> = [];
   NUMBER_RUN.lastIndex = 0;
   for (let m = NUMBER_RUN.exec(text); m !== null; m = NUMBER_RUN.exec(text)) {
@@ -57,16 +92,32 @@ export function findCards(text: string): Array<[number, number]> {
     // A run glued to a letter at its end loses that group (`…1111abc` is not part of a number).
     if (/[A-Za-z]/.test(text[m.index + m[0].length] ?? '')) groups.pop();
     if (groups.length === 0 || isDecimal(text, groups)) continue;
+    const digits = groups.map((g) => text.slice(g.start, g.end)).join('');
+    if (digits.length < 13) continue;
+    const sizes = groups.map((g) => g.end - g.start);
+    const offsets = [0];
+    for (const n of sizes) offsets.push(offsets[offsets.length - 1]! + n);
+    const luhn = luhnWindows(digits);
     for (let i = 0; i < groups.length; i++) {
-      let digits = '';
-      const sizes: number[] = [];
+      const a = offsets[i]!;
+      // Networks start 2-6 (and 1800 for 15 digits): other starts cannot begin a card.
+      const first = digits[a]!;
+      const from1800 = digits.startsWith('1800', a);
+      if ((first < '2' || first > '6') && !from1800) continue;
       let best = -1;
       for (let j = i; j < groups.length; j++) {
-        const g = text.slice(groups[j]!.start, groups[j]!.end);
-        digits += g;
-        sizes.push(g.length);
-        if (digits.length > MAX_CARD_DIGITS) break;
-        if (digits.length >= 13 && cardShaped(sizes) && cardValid(digits)) best = j;
+        if (steps) steps.count++;
+        const b = offsets[j + 1]!;
+        const length = b - a;
+        if (length > MAX_CARD_DIGITS) break;
+        if (length < 13) continue;
+        if (!cardShaped(sizes, i, j)) {
+          if (j - i > 2) break;
+          continue;
+        }
+        const brand =
+          length === 13 ? first === '4' : length === 15 && from1800 ? true : first >= '2' && first <= '6';
+        if (brand && luhn(a, b)) best = j;
       }
       if (best >= 0) pushMerged(out, groups[i]!.start, groups[best]!.end);
     }
@@ -77,10 +128,11 @@ export function findCards(text: string): Array<[number, number]> {
 // 3-2-4 digits with separator runs; a bare nine-digit run in text is an id, not an SSN.
 const SSN = new RegExp(`(?<![A-Za-z0-9])([0-9]{3})${SEP}([0-9]{2})${SEP}([0-9]{4})(?![A-Za-z0-9])`, 'g');
 
-export function findSsns(text: string): Array<[number, number]> {
+export function findSsns(text: string, steps?: Steps): Array<[number, number]> {
   const out: Array<[number, number]> = [];
   SSN.lastIndex = 0;
   for (let m = SSN.exec(text); m !== null; m = SSN.exec(text)) {
+    if (steps) steps.count++;
     if (ssnValid(m[1]!, m[2]!, m[3]!)) out.push([m.index, m.index + m[0].length]);
     else SSN.lastIndex = m.index + 1;
   }
@@ -103,17 +155,17 @@ function ibanAt(text: string, start: number): number | undefined {
   const cc = text.slice(start, start + 2).toUpperCase();
   const length = IBAN_LENGTHS[cc];
   if (length === undefined) return undefined;
-  const upper = text[start]! <= 'Z';
-  const part = upper ? /[A-Z0-9]/ : /[a-z0-9]/;
+  // Letters in the same case as the country code, or digits.
+  const lo = text.charCodeAt(start) <= 90 ? 65 : 97;
   let compact = '';
   let i = start;
   let gap = 0;
   while (i < text.length && compact.length < length) {
-    const c = text[i]!;
-    if (part.test(c)) {
-      compact += c;
+    const c = text.charCodeAt(i);
+    if ((c >= 48 && c <= 57) || (c >= lo && c < lo + 26)) {
+      compact += text[i];
       gap = 0;
-    } else if (compact.length >= 4 && gap < 12 && SEPARATOR.test(c)) gap++;
+    } else if (compact.length >= 4 && gap < 12 && SEPARATOR.test(text[i]!)) gap++;
     else if (compact.length >= 4 && gap < 12 && ENCODED_SEPARATOR.test(text.slice(i, i + 3))) {
       gap++;
       i += 2;
@@ -124,10 +176,11 @@ function ibanAt(text: string, start: number): number | undefined {
   return ibanValid(compact.toUpperCase()) ? i : undefined;
 }
 
-export function findIbans(text: string): Array<[number, number]> {
+export function findIbans(text: string, steps?: Steps): Array<[number, number]> {
   const out: Array<[number, number]> = [];
   IBAN_START.lastIndex = 0;
   for (let m = IBAN_START.exec(text); m !== null; m = IBAN_START.exec(text)) {
+    if (steps) steps.count++;
     const end = ibanAt(text, m.index);
     if (end === undefined) continue;
     out.push([m.index, end]);

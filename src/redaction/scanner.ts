@@ -25,6 +25,8 @@ export interface ScanOptions {
   whole?: boolean;
   /** Skip built-ins when TRIGGER_CHAR proves they cannot match. Off only in tests. */
   fast?: boolean;
+  /** Counts regex executions and finder calls (tests bound the scanner's work with it). */
+  steps?: { count: number };
 }
 
 // Already-masked regions are overwritten with this in the working copy, so later classes cannot
@@ -77,12 +79,14 @@ function fill(text: string, found: readonly Span[]): string {
   return out + text.slice(pos);
 }
 
-function ranges(d: Detector, work: string): Array<readonly [number, number]> {
-  if (d.find) return [...d.find(work)];
+function ranges(d: Detector, work: string, steps?: { count: number }): Array<readonly [number, number]> {
+  if (steps) steps.count++;
+  if (d.find) return [...d.find(work, steps)];
   const out: Array<readonly [number, number]> = [];
   const r = d.re!;
   r.lastIndex = 0;
   for (let m = r.exec(work); m !== null; m = r.exec(work)) {
+    if (steps) steps.count++;
     if (m[0].length === 0) {
       r.lastIndex++;
       continue;
@@ -116,7 +120,7 @@ function scanView(text: string, detectors: readonly Detector[], opts: ScanOption
     if (opts.whole && d.whole && spans.length === 0 && d.whole(text)) return true;
     if (d.hint && !d.hint(work, hasDigit)) continue;
     const found: Span[] = [];
-    for (const [start, end] of ranges(d, work)) {
+    for (const [start, end] of ranges(d, work, opts.steps)) {
       if (end > start && NOT_FILL.test(work.slice(start, end))) found.push({ start, end, label: d.name });
     }
     if (found.length === 0) continue;
