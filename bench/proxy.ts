@@ -34,9 +34,14 @@ const configs: Config[] = [
     env: { MCP_AUDIT_FILE: join(scratch, 'evidence-{pid}.jsonl') },
   },
   {
-    name: 'wrap, no exporter (relay and parse only)',
+    name: 'wrap, spans recorded, no exporter',
     command: [process.execPath, CLI, 'wrap', '--', process.execPath, SERVER],
     env: { MCP_AUDIT_FILE: 'off' },
+  },
+  {
+    name: 'wrap, OTEL_SDK_DISABLED=true (relay only)',
+    command: [process.execPath, CLI, 'wrap', '--', process.execPath, SERVER],
+    env: { OTEL_SDK_DISABLED: 'true' },
   },
 ];
 

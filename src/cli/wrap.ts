@@ -16,7 +16,8 @@ name and version) through the same pipeline as \`node --import mcp-audit/registe
 OTEL_EXPORTER_OTLP_ENDPOINT is set, else the local evidence log. Works for servers in any
 language (npx, uvx, python, go binaries, ...).
 
-Stdout carries only the server's bytes; diagnostics go to stderr. Lines are relayed as they are,
+Stdout carries only the server's bytes; diagnostics go to stderr. OTEL_SDK_DISABLED=true turns
+the audit off (a plain relay). Lines are relayed as they are,
 except that a request without trace context gets traceparent/baggage in a copy of params._meta
 (that one line is re-serialised; --no-inject keeps every byte), and a tool listed in
 MCP_AUDIT_REQUIRE_CALLER is refused (JSON-RPC error -32010) when no caller is known.

@@ -81,7 +81,8 @@ export async function runWrap(options: WrapOptions): Promise<number> {
   // The server gets the environment exactly as we were given it, whatever the audit is set to.
   const env = { ...(options.env ?? process.env) };
   Object.assign(process.env, options.auditEnv ?? {});
-  const handle = startAudit();
+  // OTEL_SDK_DISABLED=true (the standard switch) leaves a plain relay: no spans, no parsing.
+  const handle = process.env.OTEL_SDK_DISABLED === 'true' ? undefined : startAudit();
   let session: ProxySession | undefined;
   if (handle) {
     const histograms = createDurationHistograms(metrics.getMeter(PACKAGE_NAME, PACKAGE_VERSION));
