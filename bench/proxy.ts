@@ -178,14 +178,10 @@ ${table}
 <!-- proxy:end -->`;
   process.stdout.write(`${section}\n`);
   const doc = join(ROOT, 'docs', 'benchmarks.md');
-  if (existsSync(doc)) {
-    const text = readFileSync(doc, 'utf8');
-    const marked = /<!-- proxy:begin -->[\s\S]*?<!-- proxy:end -->/;
-    writeFileSync(
-      doc,
-      marked.test(text) ? text.replace(marked, section) : `${text.trimEnd()}\n\n${section}\n`,
-    );
-  }
+  // bench/run.ts rewrites the file and keeps the marked sections it finds there.
+  const text = existsSync(doc) ? readFileSync(doc, 'utf8') : '# Benchmarks\n';
+  const marked = /<!-- proxy:begin -->[\s\S]*?<!-- proxy:end -->/;
+  writeFileSync(doc, marked.test(text) ? text.replace(marked, section) : `${text.trimEnd()}\n\n${section}\n`);
   rmSync(scratch, { recursive: true, force: true });
 }
 
