@@ -17,6 +17,7 @@ import type { AuditRecord } from './evidence/record.js';
 import { McpInstrumentation } from './instrumentation/instrumentation.js';
 import type { McpInstrumentationConfig } from './instrumentation/types.js';
 import { loadOnDemand, startOpenTelemetry } from './otel-setup.js';
+import { redactedExporter } from './redaction/span-export.js';
 
 export interface StartOptions {
   /** Configuration of the MCP instrumentation (capture, redaction, policy). */
@@ -134,7 +135,7 @@ function traceExporters(
   for (const name of new Set(names)) {
     if (name === 'none') continue;
     if (name === 'console') {
-      processors.push(new SimpleSpanProcessor({ exporter: new ConsoleSpanExporter() }));
+      processors.push(new SimpleSpanProcessor({ exporter: redactedExporter(new ConsoleSpanExporter(), env) }));
     } else if (name === 'otlp') {
       const protocol = otlpProtocol(env, 'TRACES');
       // HTTP: one attempt per export, DeliveryQueue retries. gRPC keeps the stock exporter, which
@@ -150,7 +151,8 @@ function traceExporters(
           '@opentelemetry/exporter-trace-otlp-grpc',
         ).OTLPTraceExporter)();
       const queue = new DeliveryQueue({
-        exporter,
+        // Every exported string redacted once more, the command line dropped from the resource.
+        exporter: redactedExporter(exporter, env),
         ...settings,
         onDrop: (reason, count, detail) => ledger.record('otlp', reason, count, detail),
         onHealthChange: (healthy, detail) =>
@@ -217,7 +219,7 @@ export function startMcpAudit(
     ledger.addSink(fileExporter);
     // Short delay: the evidence log should trail the calls by moments, not the OTLP default of 5 s.
     const fileQueue = new DeliveryQueue({
-      exporter: fileExporter,
+      exporter: redactedExporter(fileExporter, env),
       ...settings,
       scheduledDelayMillis: 200,
       onDrop: (reason, count, detail) => ledger.record(AUDIT_FILE_DESTINATION, reason, count, detail),

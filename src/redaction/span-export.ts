@@ -8,7 +8,7 @@ import type { Attributes, AttributeValue, Link, SpanStatus } from '@opentelemetr
 import type { ExportResult } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableSpan, SpanExporter, TimedEvent } from '@opentelemetry/sdk-trace';
-import type { Redactor } from './redact.js';
+import { createRedactor, redactionOptionsFromEnv, type Redactor } from './redact.js';
 
 /** Attributes the SDK's process detector adds that hold the command line. */
 export const COMMAND_ATTRIBUTES = ['process.command_args', 'process.command_line'] as const;
@@ -32,8 +32,14 @@ function redactValue(
 ): AttributeValue | undefined {
   if (typeof v === 'string') return String(only(redactor.value({ [key]: v }).value));
   if (Array.isArray(v)) {
-    // argv-like arrays: `--api-key ghp_…` masks the value after the flag.
-    const out = only(redactor.value({ [key]: v }).value);
+    // The command line is argv: `--api-key ghp_…` masks the value after the flag. Other arrays
+    // are lists of values, masked one by one (or whole under a sensitive key).
+    const out =
+      key === 'process.command_args' ||
+      typeof only(redactor.value({ [key]: 'x' }).value) !== 'string' ||
+      only(redactor.value({ [key]: 'x' }).value) !== 'x'
+        ? only(redactor.value({ [key]: v }).value)
+        : v.map((x) => (typeof x === 'string' ? redactor.string(x).text : x));
     return Array.isArray(out) ? (out as AttributeValue) : String(out);
   }
   if (typeof v === 'number' || typeof v === 'boolean') {
@@ -160,4 +166,17 @@ export function redactResource(
     resource,
     redactAttributes(redactor, resource.attributes, options.keepCommandLine ? [] : COMMAND_ATTRIBUTES),
   );
+}
+
+/** `exporter` behind the redactor configured from the environment (MCP_AUDIT_REDACT_*, MCP_AUDIT_RESOURCE_COMMAND_ARGS). */
+export function redactedExporter(exporter: SpanExporter, env: NodeJS.ProcessEnv = process.env): SpanExporter {
+  let redactor: Redactor;
+  try {
+    redactor = createRedactor(redactionOptionsFromEnv(env));
+  } catch {
+    // A bad redaction variable is reported by the instrumentation; the built-in rules still apply.
+    redactor = createRedactor();
+  }
+  const keep = /^(?:true|1|yes|on)$/i.test((env.MCP_AUDIT_RESOURCE_COMMAND_ARGS ?? '').trim());
+  return new RedactingSpanExporter(exporter, redactor, { keepCommandLine: keep });
 }

@@ -43,6 +43,7 @@ function exported(keepCommand = false) {
       'db.connection_string': DB,
       'mcp_audit.result.size': 412551234,
       'peer.cards': ['4111 1111 1111 1111', 'ok'],
+      'detector.classes': ['github_token', 'key'],
     },
     links: [link],
   });
@@ -65,6 +66,7 @@ test('every exported string of a span is redacted; ids, numbers and structure st
     'db.connection_string': '[REDACTED:key]',
     'mcp_audit.result.size': 412551234,
     'peer.cards': ['[REDACTED:card]', 'ok'],
+    'detector.classes': ['github_token', 'key'],
   });
   const exception = span.events.find((e) => e.name === 'exception')!;
   assert.equal(
