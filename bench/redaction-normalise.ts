@@ -1,0 +1,34 @@
+// npm run bench:redaction: what normalisation costs on typical tool arguments. Times string()
+// scans of plain ASCII arguments (the fast path: one regex test), of arguments with ordinary
+// non-ASCII text (one NFKC check), and of arguments that need the normalised views (fullwidth
+// digits, zero-width characters, percent-encoding), in µs per call.
+import { createRedactor } from '../src/redaction/redact.js';
+import { isPlain } from '../src/redaction/normalise.js';
+
+const r = createRedactor();
+const cases: Record<string, string> = {
+  'plain ASCII arguments': JSON.stringify({
+    query: 'select name from customers where region = ?',
+    limit: 50,
+    region: 'emea',
+  }),
+  'accented text (NFC)': JSON.stringify({ note: 'Café Müller, Zürich — livraison prévue', limit: 5 }),
+  'fullwidth digits': JSON.stringify({ note: 'ssn ４１２-５５-１２３４ on file', limit: 5 }),
+  'zero-width inside': JSON.stringify({ note: 'ssn 412\u200b-55-1234 on file', limit: 5 }),
+  'percent-encoded': JSON.stringify({ uri: 'doc://records?owner=sarah%40example.com&page=2' }),
+};
+
+function perCall(fn: () => void, n: number): number {
+  for (let i = 0; i < 2000; i++) fn();
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) fn();
+  return Number(process.hrtime.bigint() - t0) / n / 1000;
+}
+
+for (const [name, text] of Object.entries(cases)) {
+  const check = perCall(() => isPlain(text), 200_000);
+  const scan = perCall(() => r.string(text), 20_000);
+  console.log(
+    `${name.padEnd(24)} ${text.length} chars: isPlain ${check.toFixed(2)} µs, string() ${scan.toFixed(2)} µs`,
+  );
+}
