@@ -135,7 +135,9 @@ function traceExporters(
   for (const name of new Set(names)) {
     if (name === 'none') continue;
     if (name === 'console') {
-      processors.push(new SimpleSpanProcessor({ exporter: redactedExporter(new ConsoleSpanExporter(), env) }));
+      processors.push(
+        new SimpleSpanProcessor({ exporter: redactedExporter(new ConsoleSpanExporter(), env) }),
+      );
     } else if (name === 'otlp') {
       const protocol = otlpProtocol(env, 'TRACES');
       // HTTP: one attempt per export, DeliveryQueue retries. gRPC keeps the stock exporter, which
