@@ -85,6 +85,8 @@ export class ProxySession {
     to_client: new Map(),
   };
   private readonly connectionId = randomUUID();
+  /** Calls handed to the recorder whose spans may still be completing (large results take turns). */
+  private readonly ending = new Set<Call>();
   private server: ImplementationInfo | undefined;
   private client: ImplementationInfo | undefined;
   private protocolVersion: string | undefined;
@@ -136,6 +138,7 @@ export class ProxySession {
         this.stats.denied++;
         content();
         const error = policyDenial(denied);
+        this.ending.add(call);
         recorder.finish(call, {
           errorType: ERROR_TYPE_POLICY_DENIED,
           code: error.code,
@@ -164,6 +167,7 @@ export class ProxySession {
     const call = this.take(direction === 'to_client' ? 'to_server' : 'to_client', response.id);
     if (!call) return;
     if (call.method === 'initialize' && !response.error) this.learnServer(call, response.result);
+    this.ending.add(call);
     this.options.recorder.finishResponse(call, response);
   }
 
@@ -175,6 +179,7 @@ export class ProxySession {
     call.attrs[ATTR_RESULT_UNPARSED] = true;
     // The recorder sizes what it is given; a stand-in of the right length keeps the size truthful
     // without holding the line.
+    this.ending.add(call);
     this.options.recorder.finish(call, {}, new SizedPlaceholder(bytes));
   }
 
@@ -190,9 +195,20 @@ export class ProxySession {
   close(message: string): void {
     for (const map of Object.values(this.pending)) {
       for (const call of map.values()) {
+        this.ending.add(call);
         this.options.recorder.finish(call, { errorType: ERROR_TYPE_TRANSPORT, message });
       }
       map.clear();
+    }
+  }
+
+  /** Resolves once every ended call's span has been completed by the recorder, or at the deadline. */
+  async settled(timeoutMs: number): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      for (const call of this.ending) if (!call.span.isRecording()) this.ending.delete(call);
+      if (this.ending.size === 0 || performance.now() > deadline) return;
+      await new Promise((resolve) => setTimeout(resolve, 5));
     }
   }
 

@@ -152,10 +152,16 @@ export async function runWrap(options: WrapOptions): Promise<number> {
   }
   process.stdin.pause();
   session?.close('server exited before answering');
-  // The recorder completes spans on the next turn of the event loop; let it, then flush.
-  await new Promise((resolve) => setImmediate(resolve));
+  // The recorder completes spans after the turn they end in (a large result over several turns);
+  // let it, within the exit deadline, then flush.
+  const flushTimeoutMs = options.flushTimeoutMs ?? 2000;
+  const started = performance.now();
+  await session?.settled(flushTimeoutMs);
   if (handle)
-    await Promise.race([handle.shutdown().catch(() => undefined), delay(options.flushTimeoutMs ?? 2000)]);
+    await Promise.race([
+      handle.shutdown().catch(() => undefined),
+      delay(Math.max(500, flushTimeoutMs - (performance.now() - started))),
+    ]);
   return status;
 }
 
