@@ -154,18 +154,21 @@ const CORE: Record<(typeof CORE_CLASS_NAMES)[number], Rule> = {
   // Exactly 40 base64 characters with mixed case and a digit or '/' '+': git SHAs (lowercase hex)
   // and 44-character SRI/SHA-256 digests do not qualify.
   aws_secret: {
-    re: re('(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])'),
+    // A preceding '/' is part of a longer base64 run, except in '://' and as a path separator
+    // after a non-base64 character (`doc://AbC…`, `s3://bucket/…` cannot start mid-run there).
+    re: re('(?:(?<![A-Za-z0-9/+])|(?<=://))[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])'),
     hint: (s) => s.length >= 40,
     accept: (m) =>
       /[A-Z]/.test(m[0]) && /[a-z]/.test(m[0]) && /[0-9/+]/.test(m[0])
         ? [m.index, m.index + m[0].length]
         : undefined,
   },
-  // '%40' catches emails inside URL-encoded query strings. Not right after '://', where
-  // user@host is URL userinfo, not an address.
+  // '%40' catches emails inside URL-encoded query strings. A literal '@' right after '://' is URL
+  // userinfo (user@host), not an address; an encoded one cannot be a userinfo delimiter, so
+  // `doc://sarah%40example.com` is an address wherever it stands.
   email: {
     re: re(
-      '(?<![A-Za-z0-9._%+-])(?<!://)[A-Za-z0-9._%+-]+(?:@|%40)[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,24}(?![A-Za-z0-9-])',
+      '(?<![A-Za-z0-9._%+-])(?:(?<!://)[A-Za-z0-9._%+-]+@|[A-Za-z0-9._%+-]+%40)[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,24}(?![A-Za-z0-9-])',
     ),
     hint: (s) => s.includes('@') || s.includes('%40'),
   },

@@ -71,6 +71,9 @@ function rewrite(chunk: string): string {
     const cp = n.codePointAt(0)!;
     if (cp > 0x7f && DIGIT.test(n)) return String(digitValue(cp));
   }
+  // An '@' that was not typed as '@' (fullwidth ＠, small ＠) cannot be URL userinfo's delimiter:
+  // it stands as '%40', which the email class matches wherever it is (`doc://sarah＠example.com`).
+  if (n === '@') return '%40';
   return n
     .replace(DASHES, '-')
     .replace(SLASHES, '/')

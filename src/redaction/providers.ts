@@ -35,7 +35,7 @@ export const PROVIDER_RULES: readonly ProviderRule[] = [
   { name: 'azure_secret', hints: ['Q~'], source: `${B}[A-Za-z0-9_~.]{3}[0-9]Q~[A-Za-z0-9_~.-]{31,34}${E}` },
   { name: 'databricks_token', hints: ['dapi'], source: `${B}dapi[a-f0-9]{32}(?:-[0-9])?${E}` },
   { name: 'discord_token', hints: [], minLength: 59, source: `${B}[MNO][A-Za-z0-9_-]{23,25}\\.[A-Za-z0-9_-]{6}\\.[A-Za-z0-9_-]{27,38}${E}` },
-  { name: 'discord_webhook', hints: ['/api/webhooks/'], source: `(?<=discord(?:app)?\\.com/api/webhooks/[0-9]{5,30}/)[A-Za-z0-9_-]{30,}` },
+  { name: 'discord_webhook', hints: ['/api/webhooks/'], source: `(?<=discord(?:app)?\\.com/api/webhooks/)[0-9]{5,30}/[A-Za-z0-9_-]{30,}` },
   { name: 'telegram_token', hints: [':AA'], source: `(?<![A-Za-z0-9_:-])[0-9]{5,16}:AA[A-Za-z0-9_-]{33}${E}` },
   { name: 'atlassian_token', hints: ['ATATT3', 'ATCTT3', 'ATOA'], source: `${B}(?:ATATT3|ATCTT3|ATOA)[A-Za-z0-9_=-]{40,}` },
   { name: 'linear_key', hints: ['lin_'], source: `${B}lin_(?:api|oauth)_[A-Za-z0-9]{40,64}${E}` },
