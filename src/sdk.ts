@@ -6,7 +6,6 @@ import { DeliveryQueue } from './evidence/delivery-queue.js';
 import { DropLedger } from './evidence/drop-ledger.js';
 import { AUDIT_FILE_DESTINATION, AuditFileExporter } from './evidence/file-exporter.js';
 import {
-  ENV_SHUTDOWN_TIMEOUT,
   metricReaders,
   otlpProtocol,
   queueSettings,
@@ -37,8 +36,6 @@ export interface McpAuditHandle {
   /** Flushes within the exit deadline (MCP_AUDIT_SHUTDOWN_TIMEOUT_MS), counts and reports the rest. */
   shutdown(): Promise<void>;
 }
-
-export { ENV_SHUTDOWN_TIMEOUT };
 
 const LOG_LEVELS: Record<string, DiagLogLevel> = {
   none: DiagLogLevel.NONE,

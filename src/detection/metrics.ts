@@ -28,8 +28,6 @@ export const METRICS = {
   inFlightMarks: METRIC_IN_FLIGHT_MARKS,
 } as const;
 
-/** Extra labels of `riskyCalls`: one per risk tag, named as the tag, `true` or `false`. */
-export { RISK_TAGS as RISK_LABELS } from '../instrumentation/argument-risk.js';
 
 /** Bucket bounds of the two histograms, as configured in the collector. */
 export const RESULT_SIZE_BOUNDS = [1024, 10240, 102400, 1048576, 5242880, 52428800] as const;

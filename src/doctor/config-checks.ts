@@ -131,5 +131,15 @@ function jaegerStorageNote(o: Observations): string {
   const memory = kinds.filter(([, k]) => k === 'memory').map(([n]) => n);
   if (memory.length)
     return `note: Jaeger keeps traces in memory (backend ${memory.join(', ')}): they are lost on restart and evicted past max_traces, so the evidence log or a SIEM must hold the retained copy`;
-  return `Jaeger storage: ${kinds.map(([n, k]) => `${n}=${k}`).join(', ')}`;
+  return `Jaeger storage: ${kinds.map(([n, k]) => `${n}=${k}${k === 'badger' ? badgerRetention(backends[n]) : ''}`).join(', ')}`;
+}
+
+// `ttl.spans` of an embedded Badger store; a `${env:NAME:-default}` placeholder reads as its default.
+function badgerRetention(backend: unknown): string {
+  const badger = isMap(backend) && isMap(backend.badger) ? backend.badger : {};
+  const ttl = isMap(badger.ttl) ? badger.ttl.spans : undefined;
+  if (typeof ttl !== 'string') return ' (on disk, retention not set)';
+  const value = /^\$\{env:[A-Za-z_][A-Za-z0-9_]*:-([^}]*)\}$/.exec(ttl)?.[1] ?? ttl;
+  const seconds = parseDuration(value);
+  return ` (on disk, retention ttl.spans=${value}${seconds === null ? '' : ` = ${formatSeconds(seconds)}`})`;
 }

@@ -3,10 +3,9 @@
 // suit tracing, and the standard OTEL_BSP_* / OTEL_METRIC_* variables honoured.
 
 import { PeriodicExportingMetricReader, type MetricReader } from '@opentelemetry/sdk-metrics';
+import { ENV_SHUTDOWN_TIMEOUT } from '../env.js';
 import { OtlpHttpMetricExporter } from './otlp-http-exporter.js';
 
-/** How long shutdown may try to deliver before counting what is left as lost. */
-export const ENV_SHUTDOWN_TIMEOUT = 'MCP_AUDIT_SHUTDOWN_TIMEOUT_MS';
 const DEFAULT_SHUTDOWN_TIMEOUT_MS = 2000;
 // Sized for bursts (the tracing default is 2,048): a span is a few KiB, so 100,000 spans stay
 // within a few hundred MiB in the worst case of a long outage, and a one-process burst of 50,000

@@ -43,7 +43,6 @@ export const BUILTIN_CLASS_NAMES: readonly string[] = [
   ...PROVIDER_CLASS_NAMES,
   ...CORE_CLASS_NAMES.slice(1),
 ];
-export type BuiltinClassName = string;
 
 /** Label for values masked because of the key they sit under (cannot be disabled). */
 export const KEY_CLASS = 'key';

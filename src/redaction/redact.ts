@@ -30,7 +30,7 @@ import { buildConfig, type RedactionOptions } from './config.js';
 import { renderSpans, scanText } from './scanner.js';
 import { SCAN_OVERLAP, Walk, type WalkMode } from './walk.js';
 
-export { BUILTIN_CLASS_NAMES, type BuiltinClassName } from './detectors.js';
+export { BUILTIN_CLASS_NAMES } from './detectors.js';
 export { redactionOptionsFromEnv, type RedactionOptions } from './config.js';
 
 export type CaptureMode = 'redacted' | 'hash' | 'shape' | 'none';

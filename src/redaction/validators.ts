@@ -2,36 +2,6 @@
 // SSN or IBAN. Validation happens in code on a candidate, never by regex alternation, so a
 // rejected candidate costs O(its length).
 
-export function luhnValid(digits: string): boolean {
-  let sum = 0;
-  let double = false;
-  for (let i = digits.length - 1; i >= 0; i--) {
-    let d = digits.charCodeAt(i) - 48;
-    if (double) {
-      d *= 2;
-      if (d > 9) d -= 9;
-    }
-    sum += d;
-    double = !double;
-  }
-  return sum % 10 === 0;
-}
-
-// Issuer prefixes cut false positives on Luhn-valid ids: epoch-millisecond timestamps and most
-// snowflake ids start with 1; every major network (Mir, Mastercard, Amex, Diners, JCB, Visa,
-// Discover, UnionPay, Maestro) starts with 2-6. 13-digit cards are Visa only.
-function cardBrandPlausible(d: string): boolean {
-  if (d.length === 13) return d[0] === '4';
-  if (d.length === 15 && d.startsWith('1800')) return true;
-  return d[0]! >= '2' && d[0]! <= '6';
-}
-
-/** 13-19 digits (separators ignored), a plausible network prefix and a valid Luhn check digit. */
-export function cardValid(raw: string): boolean {
-  const d = raw.replace(/[^0-9]/g, '');
-  return d.length >= 13 && d.length <= 19 && cardBrandPlausible(d) && luhnValid(d);
-}
-
 export function ssnValid(area: string, group: string, serial: string): boolean {
   return area !== '000' && area !== '666' && area[0] !== '9' && group !== '00' && serial !== '0000';
 }

@@ -218,7 +218,7 @@ test('a healthy deployment passes the checklist: exit 0, every check named in th
     /1\/1 \(100%\) failed tools\/call spans carry error\.type/,
   );
   assert.match(byId(j, 'retention').evidence, /retention\.time=30d ≥ application retention 7d/);
-  assert.match(byId(j, 'retention').evidence, /in memory/);
+  assert.match(byId(j, 'retention').evidence, /badger \(on disk, retention ttl\.spans=720h = 30d\)/);
 
   // The text form: one ✓ line per check and the verdict; no argument value or caller id printed.
   const text = await doctor(args);
