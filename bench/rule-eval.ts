@@ -29,12 +29,24 @@ const MINUTES = Number(args.minutes);
 const INTERVAL_S = Number(args.interval);
 const BOUNDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 const LE = [...BOUNDS.map(String), '+Inf'];
-const TOOLS = ['db_query', 'file_read', 'file_write', 'http_post', 'slack_send', 'email_send', 'search', 'report_export', 'calendar', 'crm_lookup'];
+const TOOLS = [
+  'db_query',
+  'file_read',
+  'file_write',
+  'http_post',
+  'slack_send',
+  'email_send',
+  'search',
+  'report_export',
+  'calendar',
+  'crm_lookup',
+];
 const SERVERS = ['db', 'fs', 'web'];
 const started = Date.now();
 
 /** Calls of session i so far: one at start, one more every two minutes (staggered). */
-const callsOf = (i: number, elapsedMs: number): number => 1 + Math.floor((elapsedMs + (i % 120) * 1000) / 120_000);
+const callsOf = (i: number, elapsedMs: number): number =>
+  1 + Math.floor((elapsedMs + (i % 120) * 1000) / 120_000);
 
 function exposition(): string {
   const elapsed = Date.now() - started;
@@ -62,7 +74,8 @@ function exposition(): string {
   }
   out.push('# TYPE mcp_audit_tool_latency_seconds histogram');
   for (const a of perTool.values()) {
-    for (let j = 0; j < LE.length; j++) out.push(`mcp_audit_tool_latency_seconds_bucket{${a.labels},le="${LE[j]}"} ${a.buckets[j]}`);
+    for (let j = 0; j < LE.length; j++)
+      out.push(`mcp_audit_tool_latency_seconds_bucket{${a.labels},le="${LE[j]}"} ${a.buckets[j]}`);
     out.push(`mcp_audit_tool_latency_seconds_sum{${a.labels}} ${a.sum}`);
     out.push(`mcp_audit_tool_latency_seconds_count{${a.labels}} ${a.count}`);
   }
@@ -72,7 +85,9 @@ function exposition(): string {
 /** The generated McpLatencySpike rules, as they are and rewritten to the per-session histogram. */
 function latencyGroups(): string {
   const file = readFileSync(join(REPO_ROOT, 'collector', 'rules', 'mcp-audit-alerts.yml'), 'utf8');
-  const rules = file.split(/\n(?=      - alert: )/).filter((r) => r.startsWith('      - alert: McpLatencySpike'));
+  const rules = file
+    .split(/\n(?=      - alert: )/)
+    .filter((r) => r.startsWith('      - alert: McpLatencySpike'));
   if (rules.length === 0) throw new Error('no McpLatencySpike in the rules file');
   const body = rules.join('\n');
   const before = body.replaceAll('mcp_audit_tool_latency_seconds', 'mcp_audit_tool_call_duration_seconds');
@@ -100,7 +115,11 @@ async function main(): Promise<void> {
   );
   const prom = spawn(
     '/usr/bin/prometheus',
-    [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${promPort}`],
+    [
+      `--config.file=${join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${promPort}`,
+    ],
     { stdio: 'ignore' },
   );
   const stop = (): void => {
@@ -111,12 +130,16 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => process.exit(130));
   const url = `http://127.0.0.1:${promPort}`;
   try {
-    await waitFor(async () => (await fetch(`${url}/-/ready`)).ok, { timeoutMs: 60_000, message: 'Prometheus not ready' });
+    await waitFor(async () => (await fetch(`${url}/-/ready`)).ok, {
+      timeoutMs: 60_000,
+      message: 'Prometheus not ready',
+    });
     await new Promise((r) => setTimeout(r, MINUTES * 60_000));
     const samples = new Map<string, number[]>();
     for (let k = 0; k < 6; k++) {
       const body = (await (await fetch(`${url}/api/v1/rules`)).json()) as { data: { groups: RuleGroup[] } };
-      for (const g of body.data.groups) samples.set(g.name, [...(samples.get(g.name) ?? []), g.evaluationTime]);
+      for (const g of body.data.groups)
+        samples.set(g.name, [...(samples.get(g.name) ?? []), g.evaluationTime]);
       await new Promise((r) => setTimeout(r, INTERVAL_S * 1000));
     }
     const q = async (expr: string): Promise<string> => {
@@ -133,7 +156,9 @@ async function main(): Promise<void> {
     console.log(`scrape duration ${Number(await q('scrape_duration_seconds{job="load"}')).toFixed(3)} s`);
     console.log(`missed iterations ${await q('sum(prometheus_rule_group_iterations_missed_total)')}`);
     for (const [name, xs] of samples) {
-      console.log(`${name}: evaluation ${median(xs).toFixed(4)} s (median of ${xs.length}; ${xs.map((x) => x.toFixed(4)).join(' ')})`);
+      console.log(
+        `${name}: evaluation ${median(xs).toFixed(4)} s (median of ${xs.length}; ${xs.map((x) => x.toFixed(4)).join(' ')})`,
+      );
     }
   } finally {
     stop();

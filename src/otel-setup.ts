@@ -48,6 +48,13 @@ export interface OtelOptions {
   /** `[]`: no metric export. Left out: metric readers from the environment (the Node SDK's job). */
   metricReaders?: MetricReader[];
   instrumentations: Instrumentation[];
+  /**
+   * Applied to the resource before any provider sees it. The audit start-up passes redaction here
+   * (this module sits below it), so metrics carry no command line and no secret either.
+   */
+  resourceFilter?: (resource: Resource) => Resource;
+  /** Resource detectors for the Node SDK path, likewise supplied by the audit start-up. */
+  resourceDetectors?: ResourceDetector[];
 }
 
 export interface OtelHandle {
@@ -73,14 +80,15 @@ export function startOpenTelemetry(opts: OtelOptions): OtelHandle {
   if (needsNodeSdk(opts)) {
     const { startNodeSdk } =
       loadOnDemand<typeof import('@opentelemetry/sdk-node')>('@opentelemetry/sdk-node');
-    return startNodeSdk({ ...opts, logRecordProcessors: [], logLevel: 'none' });
+    const { resourceFilter: _filter, ...sdkOpts } = opts;
+    return startNodeSdk({ ...sdkOpts, logRecordProcessors: [], logLevel: 'none' });
   }
   if (getBooleanFromEnv('OTEL_SDK_DISABLED')) return { shutdown: async () => {} };
   registerInstrumentations({ instrumentations: opts.instrumentations });
   const contextManager = new AsyncLocalStorageContextManager();
   contextManager.enable();
   const propagator = propagatorFromEnv();
-  const resource = resourceFromEnv();
+  const resource = opts.resourceFilter ? opts.resourceFilter(resourceFromEnv()) : resourceFromEnv();
   const readers = opts.metricReaders ?? [];
   const meterProvider = readers.length === 0 ? undefined : new MeterProvider({ resource, readers });
   const tracerProvider =

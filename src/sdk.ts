@@ -16,7 +16,9 @@ import type { AuditRecord } from './evidence/record.js';
 import { McpInstrumentation } from './instrumentation/instrumentation.js';
 import type { McpInstrumentationConfig } from './instrumentation/types.js';
 import { loadOnDemand, startOpenTelemetry } from './otel-setup.js';
-import { redactedExporter } from './redaction/span-export.js';
+import { createRedactor } from './redaction/redact.js';
+import { auditResourceDetectors, keepCommandLine } from './redaction/resource.js';
+import { redactedExporter, redactResource } from './redaction/span-export.js';
 
 export interface StartOptions {
   /** Configuration of the MCP instrumentation (capture, redaction, policy). */
@@ -232,6 +234,9 @@ export function startMcpAudit(
     // Metrics only where there is somewhere to send them; the embedded mode has no backend.
     ...(exporting ? metricReaders(env, settings, warnings) : { metricReaders: [] }),
     instrumentations: [instrumentation],
+    resourceFilter: (resource) =>
+      redactResource(createRedactor(), resource, { keepCommandLine: keepCommandLine(env) }),
+    resourceDetectors: auditResourceDetectors(env, createRedactor()),
   });
   diag.setLogger(stderrLogger(), { logLevel: logLevel(env), suppressOverrideMessage: true });
   for (const warning of warnings) diag.warn(warning);

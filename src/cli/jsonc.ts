@@ -141,9 +141,3 @@ export function applyEdits(text: string, edits: Edit[]): string {
   }
   return out;
 }
-
-/** The indentation of the line `offset` is on. */
-export function indentAt(text: string, offset: number): string {
-  const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
-  return /^[ \t]*/.exec(text.slice(lineStart))![0];
-}

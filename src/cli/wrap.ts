@@ -2,7 +2,8 @@
 // with the server's status, so a client sees the same exit as without the proxy.
 
 import { DEFAULT_PARSE_LIMIT } from '../proxy/lines.js';
-import { ENV_CALLER, ENV_SESSION, runWrap } from '../proxy/wrap.js';
+import { ENV_CALLER, ENV_SESSION } from '../env.js';
+import { runWrap } from '../proxy/wrap.js';
 import { parse, parseByteCount } from './args.js';
 import { UsageError, type Command } from './command.js';
 

@@ -255,7 +255,8 @@ const SCENARIO_DEFS = {
   },
 
   'system-write': {
-    description: 'A file_write of a systemd unit by a session with its caller set: the path alone is the finding.',
+    description:
+      'A file_write of a systemd unit by a session with its caller set: the path alone is the finding.',
     defaultSession: 'system-write',
     total: () => 1,
     async run(r) {
@@ -295,7 +296,11 @@ const SCENARIO_DEFS = {
             args: { path: `/notes/followup-${i}.txt`, content: `call back customer ${id}\n` },
           });
         } else if (i % 4 === 2) {
-          await r.call({ server: 'files', tool: 'file_read', args: { path: `/notes/followup-${i - 1}.txt` } });
+          await r.call({
+            server: 'files',
+            tool: 'file_read',
+            args: { path: `/notes/followup-${i - 1}.txt` },
+          });
         } else {
           await r.call({
             server: 'messaging',

@@ -28,7 +28,6 @@ export const METRICS = {
   inFlightMarks: METRIC_IN_FLIGHT_MARKS,
 } as const;
 
-
 /** Bucket bounds of the two histograms, as configured in the collector. */
 export const RESULT_SIZE_BOUNDS = [1024, 10240, 102400, 1048576, 5242880, 52428800] as const;
 export const DURATION_BOUNDS = [

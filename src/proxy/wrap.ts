@@ -8,6 +8,7 @@ import { diag, metrics, trace, type Attributes } from '@opentelemetry/api';
 import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { createDurationHistograms, createRecorder } from '../instrumentation/recorder.js';
+import { ENV_CALLER, ENV_SESSION } from '../env.js';
 import { startMcpAudit, type McpAuditHandle } from '../sdk.js';
 import { ATTR_NETWORK_TRANSPORT, NETWORK_TRANSPORT_PIPE } from '../semconv.js';
 import { PACKAGE_NAME, PACKAGE_VERSION } from '../version.js';
@@ -41,8 +42,6 @@ export interface WrapOptions {
   auditEnv?: Record<string, string>;
 }
 
-export const ENV_CALLER = 'MCP_AUDIT_CALLER';
-export const ENV_SESSION = 'MCP_AUDIT_SESSION';
 const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 const EXIT_CANNOT_START = 127;
 

@@ -91,7 +91,8 @@ async function one(expr: string): Promise<number> {
 test('the per-tool latency histogram holds every session’s calls, with no session label', async () => {
   const prom = stack.prometheusUrl!;
   await waitFor(
-    async () => (await promQuery(prom, `sum(mcp_audit_tool_latency_seconds_count{${sel}})`))[0]?.value[1] === '8',
+    async () =>
+      (await promQuery(prom, `sum(mcp_audit_tool_latency_seconds_count{${sel}})`))[0]?.value[1] === '8',
     { timeoutMs: 45_000, message: 'mcp_audit_tool_latency_seconds_count did not reach 8' },
   );
   assert.equal(await one(`mcp_audit_tool_latency_seconds_count{${sel},tool="${SLOW}"}`), 5);
@@ -131,22 +132,28 @@ async function latencyAlerts(): Promise<Alert[]> {
   const response = await fetch(new URL('/api/v1/alerts', stack.prometheusUrl!));
   const body = (await response.json()) as { status: string; data?: { alerts: Alert[] } };
   if (body.status !== 'success' || !body.data) throw new Error(`/api/v1/alerts: ${JSON.stringify(body)}`);
-  return body.data.alerts.filter((a) => a.labels.alertname === 'McpLatencySpike' && a.labels.service_name === SERVICE);
+  return body.data.alerts.filter(
+    (a) => a.labels.alertname === 'McpLatencySpike' && a.labels.service_name === SERVICE,
+  );
 }
 
-test('McpLatencySpike fires on the slow tool across sessions and not on the quick one', { timeout: 180_000 }, async () => {
-  // for: 1m in thresholds.json, so firing takes a minute of evaluations that all saw both tools.
-  const alert = await waitFor(
-    async () => (await latencyAlerts()).find((a) => a.state === 'firing' && a.labels.tool === SLOW),
-    { timeoutMs: 150_000, intervalMs: 1000, message: 'McpLatencySpike did not fire for slow_lookup' },
-  );
-  assert.equal(alert.labels.server, SERVER);
-  assert.equal(alert.labels.threshold, '5s');
-  assert.equal(alert.labels.session_id, undefined);
-  assert.ok(Math.abs(Number(alert.value) - 9.6875) < 1e-9, `p95 ${alert.value}`);
-  assert.deepEqual(
-    (await latencyAlerts()).filter((a) => a.labels.tool !== SLOW),
-    [],
-    'no latency alert for quick_lookup',
-  );
-});
+test(
+  'McpLatencySpike fires on the slow tool across sessions and not on the quick one',
+  { timeout: 180_000 },
+  async () => {
+    // for: 1m in thresholds.json, so firing takes a minute of evaluations that all saw both tools.
+    const alert = await waitFor(
+      async () => (await latencyAlerts()).find((a) => a.state === 'firing' && a.labels.tool === SLOW),
+      { timeoutMs: 150_000, intervalMs: 1000, message: 'McpLatencySpike did not fire for slow_lookup' },
+    );
+    assert.equal(alert.labels.server, SERVER);
+    assert.equal(alert.labels.threshold, '5s');
+    assert.equal(alert.labels.session_id, undefined);
+    assert.ok(Math.abs(Number(alert.value) - 9.6875) < 1e-9, `p95 ${alert.value}`);
+    assert.deepEqual(
+      (await latencyAlerts()).filter((a) => a.labels.tool !== SLOW),
+      [],
+      'no latency alert for quick_lookup',
+    );
+  },
+);

@@ -6,7 +6,8 @@ import fc from 'fast-check';
 const fromEnv = process.env.MCP_AUDIT_PROPERTY_SEED;
 /** The seed every property in this process runs with. */
 export const PROPERTY_SEED = fromEnv !== undefined && fromEnv !== '' ? Number(fromEnv) : 0x6d637061;
-if (!Number.isSafeInteger(PROPERTY_SEED)) throw new Error(`MCP_AUDIT_PROPERTY_SEED is not an integer: ${fromEnv}`);
+if (!Number.isSafeInteger(PROPERTY_SEED))
+  throw new Error(`MCP_AUDIT_PROPERTY_SEED is not an integer: ${fromEnv}`);
 
 fc.configureGlobal({ seed: PROPERTY_SEED });
 

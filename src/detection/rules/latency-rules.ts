@@ -1,14 +1,7 @@
 // The alerts on how calls ended: slow tools, hanging calls, bursts of errors. One function per alert.
 import { ATTR_GEN_AI_TOOL_NAME, ATTR_MCP_AUDIT_SERVER_NAME } from '../../semconv.js';
 import { DURATION_BOUNDS, METRICS } from '../metrics.js';
-import {
-  durationLiteral,
-  indent,
-  observationsAbove,
-  sel,
-  sumBy,
-  windowIncrease,
-} from './promql.js';
+import { durationLiteral, indent, observationsAbove, sel, sumBy, windowIncrease } from './promql.js';
 import {
   CALL_LABELS,
   jaegerSearch,
