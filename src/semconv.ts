@@ -165,8 +165,23 @@ export const MCP_OPERATION_DURATION_BUCKETS = [
 /** Counter of spans lost before export (Prometheus: `mcp_audit_dropped_spans_total`). */
 export const METRIC_MCP_AUDIT_DROPPED_SPANS = 'mcp_audit.dropped_spans' as const;
 
+// ---- attributes of the proxies (mcp-audit wrap) -----------------------------------------------
+
+/** Which proxy recorded the span. */
+export const ATTR_PROXY = 'mcp_audit.proxy' as const;
+/** Server-to-client requests (sampling, elicitation, roots) are marked so. */
+export const ATTR_PROXY_DIRECTION = 'mcp_audit.proxy.direction' as const;
+/** Context the proxy cannot verify: never `enduser.id`. */
+export const ATTR_UNVERIFIED_OS_USER = 'mcp_audit.unverified.os_user' as const;
+export const ATTR_UNVERIFIED_PARENT_PID = 'mcp_audit.unverified.parent_pid' as const;
+export const ATTR_UNVERIFIED_PARENT_COMMAND = 'mcp_audit.unverified.parent_command' as const;
+/** Set on a span whose response was too large to parse: its size is the line's length. */
+export const ATTR_RESULT_UNPARSED = 'mcp_audit.result.unparsed' as const;
+
 // ---- metrics the collector derives (names as Prometheus stores them) ----------------------------
 
+/** Histogram (s) of tools/call duration per tool and server, without the session label: what latency alerts read. */
+export const METRIC_TOOL_LATENCY = 'mcp_audit_tool_latency_seconds' as const;
 /** Counter: tools/call requests, each call counted once. */
 export const METRIC_TOOL_CALLS = 'mcp_audit_tool_calls_total' as const;
 /** Counter: tools/call requests that failed (any `error.type`). */

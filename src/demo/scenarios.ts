@@ -1,7 +1,8 @@
 // The scripted FinanceApp agent's sessions (no LLM): the problem statement's ordinary session for
 // Sarah, the prompt-injected one Marcus triggers, and one replay per test case of the problem statement. Each scenario is
 // an async function over connected MCP clients, so the demo, the integration tests and the
-// end-to-end alert replays all run exactly the same calls.
+// end-to-end alert replays all run exactly the same calls. (Over 300 lines: a list of scenarios,
+// each a short script; one file keeps the list of what the demo and the replays can run in one place.)
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { withAuditContext, type AuditContext } from '../instrumentation/audit-context.js';
 

@@ -1,5 +1,6 @@
 // The span processor between the instrumented process and its exporter (the collector, or the
-// evidence log). Unlike the SDK's BatchSpanProcessor it never loses a span silently:
+// evidence log). Unlike the SDK's BatchSpanProcessor it never loses a span silently (just over 300
+// lines: queueing, retry and the shutdown deadline share one accounting of every span):
 //
 // - a bounded queue sized for bursts; a span that does not fit is counted (`queue_full`);
 // - a failed batch that could succeed later (collector down, refusing, overloaded) goes back to

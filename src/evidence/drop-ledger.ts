@@ -6,9 +6,9 @@
 // And a one-line summary on stderr at exit when anything was lost.
 
 import { diag, metrics, type Counter } from '@opentelemetry/api';
+import { METRIC_MCP_AUDIT_DROPPED_SPANS } from '../semconv.js';
 import type { DropReason } from './delivery-queue.js';
 
-export const DROPPED_SPANS_METRIC = 'mcp_audit.dropped_spans';
 const WARN_INTERVAL_MS = 10_000;
 
 export interface DropSink {
@@ -37,7 +37,7 @@ export class DropLedger {
   record(destination: string, reason: DropReason, count: number, detail: string): void {
     if (count <= 0) return;
     // Resolved on first use: the meter provider is registered after the processors are built.
-    this.counter ??= metrics.getMeter('mcp-audit').createCounter(DROPPED_SPANS_METRIC, {
+    this.counter ??= metrics.getMeter('mcp-audit').createCounter(METRIC_MCP_AUDIT_DROPPED_SPANS, {
       description:
         'Spans the mcp-audit SDK could not hand on, by reason (queue_full, export_rejected, shutdown).',
       unit: '{span}',

@@ -1,4 +1,6 @@
 // The one writer of the evidence log, shared by the in-process exporter and `mcp-audit sink`.
+// (Over 300 lines: append, group commit, rotation, crash recovery and the dropped/chain-break
+// records all change one chain state; kept together so that state has a single owner.)
 //
 // - Append-only: files are opened with flag 'a' (O_APPEND) and mode 0600, never truncated or
 //   renamed (rotation naming and OS hardening: log-files.ts).

@@ -3,6 +3,7 @@
 // and its redaction cannot diverge between them.
 import { SpanStatusCode, type Attributes, type DiagLogger, type Span } from '@opentelemetry/api';
 import {
+  CAPTURE_MODES,
   createRedactor,
   redactionOptionsFromEnv,
   type CaptureMode,
@@ -107,7 +108,6 @@ export interface Call {
 }
 
 /** Every capture mode, in the order help texts list them. */
-export const CAPTURE_MODES = ['redacted', 'hash', 'shape', 'none'] as const satisfies readonly CaptureMode[];
 
 /**
  * Everything both sides need to turn a request and its outcome into attributes: the redactor, the

@@ -20,22 +20,13 @@ import {
   ERROR_TYPE_CANCELLED,
   ERROR_TYPE_POLICY_DENIED,
   ERROR_TYPE_TRANSPORT,
+  ATTR_PROXY_DIRECTION,
+  ATTR_RESULT_UNPARSED,
 } from '../semconv.js';
 import type { JsonRpcId, RpcRequest, RpcResponse } from './jsonrpc.js';
 
 /** Which way a message travels. A request's response travels the other way. */
 export type Direction = 'to_server' | 'to_client';
-
-/** Which proxy recorded the span. */
-export const ATTR_PROXY = 'mcp_audit.proxy' as const;
-/** Server-to-client requests (sampling, elicitation, roots) are marked so. */
-export const ATTR_PROXY_DIRECTION = 'mcp_audit.proxy.direction' as const;
-/** Context the proxy cannot verify: never `enduser.id`. */
-export const ATTR_UNVERIFIED_OS_USER = 'mcp_audit.unverified.os_user' as const;
-export const ATTR_UNVERIFIED_PARENT_PID = 'mcp_audit.unverified.parent_pid' as const;
-export const ATTR_UNVERIFIED_PARENT_COMMAND = 'mcp_audit.unverified.parent_command' as const;
-/** Set on a span whose response was too large to parse: its size is the line's length. */
-export const ATTR_RESULT_UNPARSED = 'mcp_audit.result.unparsed' as const;
 
 export interface SessionOptions {
   tracer: Tracer;

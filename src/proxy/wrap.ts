@@ -10,17 +10,18 @@ import { userInfo } from 'node:os';
 import { createDurationHistograms, createRecorder } from '../instrumentation/recorder.js';
 import { ENV_CALLER, ENV_SESSION } from '../env.js';
 import { startMcpAudit, type McpAuditHandle } from '../sdk.js';
-import { ATTR_NETWORK_TRANSPORT, NETWORK_TRANSPORT_PIPE } from '../semconv.js';
-import { PACKAGE_NAME, PACKAGE_VERSION } from '../version.js';
-import { exitStatus, launchFor, signalGroup, spawnChild, stopChild, type StopDeadlines } from './child.js';
-import { DEFAULT_PARSE_LIMIT } from './lines.js';
 import {
+  ATTR_NETWORK_TRANSPORT,
   ATTR_PROXY,
   ATTR_UNVERIFIED_OS_USER,
   ATTR_UNVERIFIED_PARENT_COMMAND,
   ATTR_UNVERIFIED_PARENT_PID,
-  ProxySession,
-} from './session.js';
+  NETWORK_TRANSPORT_PIPE,
+} from '../semconv.js';
+import { PACKAGE_NAME, PACKAGE_VERSION } from '../version.js';
+import { exitStatus, launchFor, signalGroup, spawnChild, stopChild, type StopDeadlines } from './child.js';
+import { DEFAULT_PARSE_LIMIT } from './lines.js';
+import { ProxySession } from './session.js';
 import { startRelay } from './stdio-relay.js';
 
 export interface WrapOptions {

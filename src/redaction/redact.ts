@@ -28,12 +28,14 @@
 import { boundedStringify, CUT_SUFFIX } from './bounded-json.js';
 import { buildConfig, type RedactionOptions } from './config.js';
 import { renderSpans, scanText } from './scanner.js';
-import { SCAN_OVERLAP, Walk, type WalkMode } from './walk.js';
+import { SCAN_OVERLAP, Walk, WALK_MODES, type WalkMode } from './walk.js';
 
 export { BUILTIN_CLASS_NAMES } from './detectors.js';
 export { redactionOptionsFromEnv, type RedactionOptions } from './config.js';
 
-export type CaptureMode = 'redacted' | 'hash' | 'shape' | 'none';
+/** Every capture mode, the one list: what a span may record of a value. */
+export const CAPTURE_MODES = [...WALK_MODES, 'none'] as const;
+export type CaptureMode = (typeof CAPTURE_MODES)[number];
 
 export interface Redactor {
   /** Structure-preserving redaction of any value. Never throws. */

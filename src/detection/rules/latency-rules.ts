@@ -1,5 +1,5 @@
 // The alerts on how calls ended: slow tools, hanging calls, bursts of errors. One function per alert.
-import { ATTR_GEN_AI_TOOL_NAME, ATTR_MCP_AUDIT_SERVER_NAME } from '../../semconv.js';
+import { ATTR_GEN_AI_TOOL_NAME, ATTR_MCP_AUDIT_SERVER_NAME, METRIC_TOOL_LATENCY } from '../../semconv.js';
 import { DURATION_BOUNDS, METRICS } from '../metrics.js';
 import { durationLiteral, indent, observationsAbove, sel, sumBy, windowIncrease } from './promql.js';
 import {
@@ -13,15 +13,6 @@ import {
   type RuleContext,
 } from './rule.js';
 
-/**
- * Per-tool duration histogram the collector derives besides the per-session one
- * (collector/config.yaml, mcp_audit.tool_latency): labels tool, server, service_name, le. Its
- * series count does not grow with the number of sessions, so the latency alert costs the same at
- * ten sessions and at a hundred thousand, where a window increase over per-session buckets reads
- * every session's sixteen bucket series.
- */
-export const TOOL_LATENCY = 'mcp_audit_tool_latency_seconds';
-
 /** A tool's p95 latency over the threshold: one rule for the default, one per tuned tool. */
 export function latencySpike({ thresholds: t, opts }: RuleContext): Rule[] {
   const rules: Rule[] = [];
@@ -32,9 +23,9 @@ export function latencySpike({ thresholds: t, opts }: RuleContext): Rule[] {
   for (const c of cases) {
     const matchers = c.matchers;
     const p95 = `histogram_quantile(\n  0.95,\n${indent(
-      sumBy([...latBy, 'le'], windowIncrease(sel(`${TOOL_LATENCY}_bucket`, matchers), latWindow)),
+      sumBy([...latBy, 'le'], windowIncrease(sel(`${METRIC_TOOL_LATENCY}_bucket`, matchers), latWindow)),
     )}\n)`;
-    const count = sumBy(latBy, windowIncrease(sel(`${TOOL_LATENCY}_count`, matchers), latWindow));
+    const count = sumBy(latBy, windowIncrease(sel(`${METRIC_TOOL_LATENCY}_count`, matchers), latWindow));
     const which = c.tool
       ? `the per-tool threshold for ${c.tool}; the default is ${lat.p95_seconds}s`
       : `the default threshold${latTuned.length > 0 ? `; tuned tools: ${latTuned.join(', ')}` : ''}`;
