@@ -1,8 +1,9 @@
 // End to end through the real collector (otelcol-mcp), Jaeger and Prometheus: spans sent
 // straight to the collector's OTLP/HTTP receiver, bypassing any SDK redaction, come out
-// with every PII value masked (Jaeger API, audit file, evidence-log sink, Prometheus
-// labels), and the tools/call spans become the per-session metrics of DESIGN.md section 6
-// with the exact names, labels and values.
+// with every PII value masked (Jaeger API, audit file, the collector's evidence-log exporter
+// as received by a plain HTTP endpoint at the sink's address, Prometheus labels), and the
+// tools/call spans become the per-session metrics (mcp_audit_tool_calls_total and the rest,
+// per session, tool and caller) with the exact names, labels and values.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
