@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { REPO_ROOT, promQuery, readAuditFile, startStack, waitFor, type Stack } from '../support/stack.js';
+import { alerts, firing } from '../support/alerts.js';
 import { trackChild } from '../support/reaper.js';
 
 type Json = Record<string, any>;
@@ -152,52 +153,6 @@ async function endGroup(pgid: number, child: ChildProcess): Promise<void> {
   });
   signal('SIGKILL');
   agents.delete(pgid);
-}
-
-interface Alert {
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-  state: 'pending' | 'firing' | 'inactive';
-  activeAt?: string;
-  value: string;
-}
-
-async function alerts(stack: Stack): Promise<Alert[]> {
-  const response = await fetch(new URL('/api/v1/alerts', stack.prometheusUrl!));
-  const body = (await response.json()) as { status: string; data?: { alerts: Alert[] } };
-  if (body.status !== 'success' || !body.data) throw new Error(`/api/v1/alerts: ${JSON.stringify(body)}`);
-  return body.data.alerts;
-}
-
-async function firing(
-  stack: Stack,
-  alertname: string,
-  session: string,
-  where: Record<string, string> = {},
-  timeoutMs = 45_000,
-): Promise<Alert> {
-  let seen: Alert[] = [];
-  try {
-    return await waitFor(
-      async () => {
-        seen = (await alerts(stack)).filter((a) => a.labels.session_id === session);
-        return seen.find(
-          (a) =>
-            a.labels.alertname === alertname &&
-            a.state === 'firing' &&
-            Object.entries(where).every(([k, v]) => a.labels[k] === v),
-        );
-      },
-      { timeoutMs, intervalMs: 500, message: `${alertname} did not fire for session ${session}` },
-    );
-  } catch (error) {
-    const series = await promQuery(stack.prometheusUrl!, `{session_id="${session}"}`).catch(() => []);
-    throw new Error(
-      `${(error as Error).message}\nalerts: ${JSON.stringify(seen.map((a) => [a.labels, a.state]))}\nseries: ${JSON.stringify(
-        series.map((s) => [s.metric, s.value[1]]),
-      )}`,
-    );
-  }
 }
 
 function otlpValue(v: Json): unknown {

@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { REPO_ROOT, promQuery, readAuditFile, startStack, waitFor, type Stack } from '../support/stack.js';
+import { alerts, firing, type Alert } from '../support/alerts.js';
 import { trackChild } from '../support/reaper.js';
 
 type Json = Record<string, any>;
@@ -249,66 +250,6 @@ async function endAgents(): Promise<void> {
 }
 
 // ---- Prometheus and audit file helpers ---------------------------------------------------------
-
-interface Alert {
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-  state: 'pending' | 'firing' | 'inactive';
-  activeAt?: string;
-  value: string;
-}
-
-async function alerts(stack: Stack): Promise<Alert[]> {
-  const response = await fetch(new URL('/api/v1/alerts', stack.prometheusUrl!));
-  const body = (await response.json()) as { status: string; data?: { alerts: Alert[] } };
-  if (body.status !== 'success' || !body.data) throw new Error(`/api/v1/alerts: ${JSON.stringify(body)}`);
-  return body.data.alerts;
-}
-
-/** Waits until `alertname` fires for `session`, optionally only the instance matching `where`. */
-async function firing(
-  stack: Stack,
-  alertname: string,
-  session: string,
-  where: Record<string, string> = {},
-  timeoutMs = 45_000,
-): Promise<Alert> {
-  const matches = (a: Alert) =>
-    a.labels.alertname === alertname &&
-    a.labels.session_id === session &&
-    Object.entries(where).every(([k, v]) => a.labels[k] === v);
-  let seen: Alert[] = [];
-  try {
-    return await waitFor(
-      async () => {
-        seen = (await alerts(stack)).filter((a) => a.labels.session_id === session);
-        return seen.find((a) => matches(a) && a.state === 'firing');
-      },
-      { timeoutMs, intervalMs: 500, message: `${alertname} did not fire for session ${session}` },
-    );
-  } catch (error) {
-    const evidence = await diagnose(stack, session).catch((e: Error) => e.message);
-    throw new Error(
-      `${(error as Error).message}\nalerts of the session: ${JSON.stringify(seen.map((a) => [a.labels, a.state]))}\n${evidence}`,
-    );
-  }
-}
-
-/** The session's metrics as Prometheus holds them, for failure messages. */
-async function diagnose(stack: Stack, session: string): Promise<string> {
-  const lines: string[] = [];
-  for (const expr of [
-    `mcp_audit_tool_calls_total{session_id="${session}"}`,
-    `mcp_audit_tool_errors_total{session_id="${session}"}`,
-    `mcp_audit_result_bytes_total{session_id="${session}"}`,
-    `mcp_audit_result_size_bytes_bucket{session_id="${session}"}`,
-    `mcp_audit_tool_call_duration_seconds_bucket{session_id="${session}", le=~"10|30|60|10.0|30.0|60.0"}`,
-  ]) {
-    const r = await promQuery(stack.prometheusUrl!, expr);
-    lines.push(`${expr} → ${JSON.stringify(r.map((s) => [s.metric, s.value[1]]))}`);
-  }
-  return lines.join('\n');
-}
 
 async function scalar(stack: Stack, expr: string): Promise<number | undefined> {
   const r = await promQuery(stack.prometheusUrl!, expr);
