@@ -38,9 +38,11 @@ function flushOnExit(handle: McpAuditHandle): void {
     return flushing;
   };
   process.once('beforeExit', () => {
+    // An app with a beforeExit listener of its own may start more work now: never cut it short.
+    const appListens = process.listenerCount('beforeExit') > 0;
     void flush().then(() => {
       // Unref'd: fires only if something (an abandoned export) still holds the loop open.
-      setTimeout(() => process.exit(), 0).unref();
+      if (!appListens) setTimeout(() => process.exit(), 0).unref();
     });
   });
   const onSigterm = () => {

@@ -139,6 +139,15 @@ describe('host safety at exit', () => {
     assert.ok(r.exitAfterOutputMs < 2000 + 3000, `exit took ${r.exitAfterOutputMs} ms after close()`);
   });
 
+  it("an app's own beforeExit work is never cut short by the exit handling", async () => {
+    const endpoint = `http://127.0.0.1:${await closedPort()}`;
+    const r = await run(['--import', REGISTER_ESM, `${FIXTURES}before-exit-app.mjs`], {
+      OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'started\nlate work done\n', r.stderr);
+  });
+
   it('collector black-holing: the exit deadline (configurable) holds and the loss is reported', async () => {
     const endpoint = `http://127.0.0.1:${await blackHole()}`;
     const r = await run(instrumented, {
