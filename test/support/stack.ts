@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { trackChild } from './reaper.js';
+import { parseAuditText } from '../../src/evidence/collector-audit-file.js';
 
 /** Repository root (this file is test/support/stack.ts). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -264,13 +265,18 @@ export async function promSeries(
   return body.data;
 }
 
-/** Every line of the audit file parsed as JSON ([] while it does not exist yet). */
+/**
+ * Every object of the audit file ([] while it does not exist yet), read with the tolerant reader.
+ * A torn line fails the read (these tests never crash the collector); a last line the collector
+ * is still writing gives the spans written whole so far (the next read sees the rest).
+ */
 export function readAuditFile(path: string): unknown[] {
   if (!existsSync(path)) return [];
-  return readFileSync(path, 'utf8')
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line) as unknown);
+  const records: unknown[] = [];
+  const summary = parseAuditText(readFileSync(path, 'utf8'), (data) => records.push(data));
+  const torn = summary.tears.filter((t) => !t.atEnd);
+  if (torn.length) throw new Error(`${path}: torn line(s) ${torn.map((t) => t.line).join(', ')}`);
+  return records;
 }
 
 // ---- process handling -------------------------------------------------------------------------
