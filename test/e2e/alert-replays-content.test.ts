@@ -6,13 +6,15 @@
 //   - a small read of personal data (< 1 KiB) then an outbound http_post → McpDataThenEgress
 //   - a systemd unit written by a session WITH its caller set → McpSystemPathWrite (critical)
 //   - a call that never returns → McpHangingCall (state in_flight) while it runs; the test ends it
-//   - a benign session with a caller, small results and ordinary paths over 2 minutes → nothing
+//   - a benign session with a caller, small results and ordinary paths over 5 minutes, run beside
+//     the others in its own session → no alert pending or firing for it at any evaluation
 // and that the new signals carry no argument or result text (span attributes and metric labels).
 //
 //   npm run build && flock /tmp/e2e.lock node --import tsx --test test/e2e/alert-replays-content.test.ts
 //
 // Every agent runs in its own process group (its demo servers are its children); after() ends each
-// group by its pid, then stops the stack. About 2.5 minutes, most of it the benign session.
+// group by its pid, then stops the stack. About 5.5 minutes, most of it the benign session (the
+// other replays run during it, so they add no time of their own).
 import { strict as assert } from 'node:assert';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -22,7 +24,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { REPO_ROOT, promQuery, readAuditFile, startStack, waitFor, type Stack } from '../support/stack.js';
-import { alerts, firing } from '../support/alerts.js';
+import { alertHistory, alerts, firing } from '../support/alerts.js';
 import { trackChild } from '../support/reaper.js';
 
 type Json = Record<string, any>;
@@ -32,8 +34,9 @@ const SERVICE = 'mcp-audit-content-replays';
 const CALLER = 'user:sarah';
 const SERVERS = { db: 'mcp-db-prod-01', messaging: 'mcp-messaging-01', files: 'mcp-files-01' } as const;
 /** The benign session: calls spread over this long (several scrapes and evaluations of every rule). */
-const BENIGN_SECONDS = 120;
-const BENIGN_CALLS = 32;
+const BENIGN_SECONDS = 300;
+/** One call every 3.75 s: 16 a minute, below the call-frequency threshold (20 in 60 s). */
+const BENIGN_CALLS = 80;
 /** The hanging call sleeps the files server's maximum: far longer than the test waits. */
 const NEVER_SECONDS = 120;
 /** Texts of the replays' arguments and results that must never reach a signal. */
@@ -205,12 +208,14 @@ function assertSignalsCarryNoContent(attrs: Json): void {
 
 describe(
   'content and in-flight alert replays through the real SDK, demo servers, collector and Prometheus',
-  { timeout: 240_000 },
+  { timeout: (BENIGN_SECONDS + 180) * 1000 },
   () => {
     let stack: Stack;
     let root: string;
     const session = (name: string) => `${name}-${RUN}`;
     const replays = {} as Record<'hang' | 'pii' | 'system' | 'benign', Replay>;
+    /** Unix seconds before any replay started: the start of every alert-history query. */
+    let startedAt = 0;
 
     before(async () => {
       await waitFor(() => DIST_FILES.every((f) => existsSync(f)), {
@@ -220,6 +225,7 @@ describe(
       });
       root = mkdtempSync(join(tmpdir(), 'mcp-audit-content-replays-'));
       stack = await startStack({ withPrometheus: true, evalInterval: '1s', scrapeInterval: '1s' });
+      startedAt = Date.now() / 1000 - 1;
       replays.benign = startReplay(stack, root, {
         scenario: 'benign-long',
         session: session('benign-long'),
@@ -326,7 +332,7 @@ describe(
       await endGroup(r.child!.pid!, r.child!);
     });
 
-    it('a benign session over two minutes (callers, small results, ordinary paths) fires nothing', async () => {
+    it('a benign session over five minutes (callers, small results, ordinary paths) fires nothing', async () => {
       const r = replays.benign;
       const outcome = await finished(r, (BENIGN_SECONDS + 60) * 1000);
       assert.equal(outcome.steps.length, BENIGN_CALLS);
@@ -348,21 +354,29 @@ describe(
         `sum(mcp_audit_turn_calls_total{session_id="${r.session}"})`,
       );
       assert.equal(Number(turns?.value[1]), BENIGN_CALLS);
-      const history = await promQuery(
-        stack.prometheusUrl!,
-        `count_over_time(ALERTS{session_id="${r.session}"}[10m])`,
-      );
+      // Every evaluation since the stack started, not the last instant: an alert that went pending
+      // or fired and then resolved during the five minutes would be in this history.
+      const history = await alertHistory(stack, `session_id="${r.session}"`, startedAt);
       assert.deepEqual(
         history.map((s) => s.metric),
         [],
         'no alert was ever pending or firing for the benign session',
       );
-      // And the same query does see the other replays' alerts.
-      const fired = await promQuery(
-        stack.prometheusUrl!,
-        `count_over_time(ALERTS{session_id="${replays.system.session}"}[10m])`,
+      // Nor an alert without a session (per tool or per server: latency, error burst) on the
+      // replays' service, which the benign calls could have been part of.
+      const unsessioned = await alertHistory(stack, `service_name="${SERVICE}", session_id=""`, startedAt);
+      assert.deepEqual(
+        unsessioned.map((s) => s.metric),
+        [],
+        'no per-tool or per-server alert on the replays',
       );
-      assert.ok(fired.length > 0, 'ALERTS history of the system-write replay');
+      // And the same history does see the other replays' alerts, for as long as they were active.
+      const fired = await alertHistory(stack, `session_id="${replays.system.session}"`, startedAt);
+      const firingSeries = fired.find(
+        (s) => s.metric.__name__ === 'ALERTS' && s.metric.alertstate === 'firing',
+      );
+      assert.ok(firingSeries, 'ALERTS history of the system-write replay');
+      assert.ok(firingSeries.values.length > 1, 'the history holds every evaluation, not one instant');
     });
 
     it('no argument or result text reaches a metric label', async () => {

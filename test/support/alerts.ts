@@ -47,3 +47,37 @@ export async function firing(
     );
   }
 }
+
+/** A series of a range query: its labels and every [unix seconds, value] sample in the range. */
+export interface AlertHistorySeries {
+  metric: Record<string, string>;
+  values: Array<[number, string]>;
+}
+
+/**
+ * Every alert instance matching `selector` that was pending or firing at any evaluation between
+ * `fromSeconds` (unix) and now: ALERTS (pending and firing) and ALERTS_FOR_STATE (when each became
+ * active) over a range query at the evaluation resolution, so an alert that fired and resolved
+ * in between is seen, not only the last instant's.
+ */
+export async function alertHistory(
+  stack: Stack,
+  selector: string,
+  fromSeconds: number,
+  stepSeconds = 1,
+): Promise<AlertHistorySeries[]> {
+  const url = new URL('/api/v1/query_range', stack.prometheusUrl!);
+  url.searchParams.set('query', `ALERTS{${selector}} or ALERTS_FOR_STATE{${selector}}`);
+  url.searchParams.set('start', String(Math.floor(fromSeconds)));
+  url.searchParams.set('end', String(Math.ceil(Date.now() / 1000)));
+  url.searchParams.set('step', String(stepSeconds));
+  const response = await fetch(url);
+  const body = (await response.json()) as {
+    status: string;
+    error?: string;
+    data?: { result: AlertHistorySeries[] };
+  };
+  if (body.status !== 'success' || !body.data)
+    throw new Error(`query_range ${selector}: ${body.error ?? response.status}`);
+  return body.data.result;
+}

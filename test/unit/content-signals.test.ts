@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createClassifier } from '../../src/redaction/classify.js';
+import { BUILTIN_CLASS_NAMES, KEY_CLASS } from '../../src/redaction/detectors.js';
 import { classifyResult } from '../../src/instrumentation/content-signals.js';
 import { argumentRisk, compileArgumentRisk, RISK_TAGS } from '../../src/instrumentation/argument-risk.js';
 import { DEFAULT_ARGUMENT_RISK, DEFAULT_EGRESS_TOOLS } from '../../src/instrumentation/signal-defaults.js';
@@ -98,6 +99,68 @@ test('no argument or result text ever reaches a signal: tags are the vocabulary,
         assert.match(cls, /^[a-z][a-z0-9_]*$/);
         if (secret.length > 3) assert.ok(!cls.includes(secret), cls);
       }
+    }),
+  );
+});
+
+// The vocabulary a signal may hold: the built-in detectors' class names and `key`. A class name
+// from this set is no text of the result, whatever the result held.
+const CLASS_VOCABULARY = new Set<string>([...BUILTIN_CLASS_NAMES, KEY_CLASS]);
+const PERSONAL = ['sarah.chen@example.com', '412-55-1234', '+1-415-555-0134', '4111 1111 1111 1111'];
+
+test('any result: classes only from the detectors’ vocabulary, counts whole and aligned', () => {
+  const leaf = fc.oneof(
+    fc.string({ maxLength: 40 }),
+    fc.constantFrom(...PERSONAL),
+    fc.integer(),
+    fc.boolean(),
+  );
+  const result = fc.letrec((tie) => ({
+    node: fc.oneof(
+      { depthSize: 'small' },
+      leaf,
+      fc.array(tie('node'), { maxLength: 5 }),
+      fc.dictionary(
+        fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('ssn', 'api_key', 'email')),
+        tie('node'),
+        {
+          maxKeys: 5,
+        },
+      ),
+    ),
+  })).node;
+  fc.assert(
+    fc.property(result, (value) => {
+      const found = classifyResult(value, classifier, 1 << 20);
+      assert.deepEqual(found.classes, [...new Set(found.classes)].sort());
+      assert.equal(found.counts.length, found.classes.length);
+      for (const cls of found.classes) assert.ok(CLASS_VOCABULARY.has(cls), `${cls} is not a class name`);
+      for (const n of found.counts) assert.ok(Number.isSafeInteger(n) && n > 0);
+      assert.equal(
+        found.total,
+        found.counts.reduce((a, b) => a + b, 0),
+      );
+    }),
+  );
+});
+
+test('any arguments: risk tags only from the vocabulary, sorted and unique, never argument text', () => {
+  const paths = fc.constantFrom(
+    '/etc/passwd',
+    '~/.ssh/id_rsa',
+    'C:\\Windows\\x',
+    '/notes/a.txt',
+    '../../etc/x',
+  );
+  const sql = fc.constantFrom('SELECT * FROM customers', 'select id from t where id = 1', 'DELETE FROM t');
+  const url = fc.constantFrom('https://paste.example.net/x', 'https://example.com/ok', 'mailto:x@evil.test');
+  const tool = fc.constantFrom('file_write', 'db_query', 'http_post', 'email_send', 'anything');
+  const args = fc.anything({ maxDepth: 3, values: [fc.string(), paths, sql, url, fc.integer()] });
+  fc.assert(
+    fc.property(tool, args, (name, value) => {
+      const tags = argumentRisk(name, value, rules);
+      assert.deepEqual(tags, [...new Set(tags)].sort());
+      for (const tag of tags) assert.ok((RISK_TAGS as readonly string[]).includes(tag), tag);
     }),
   );
 });
