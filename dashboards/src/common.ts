@@ -15,16 +15,21 @@ import {
 } from '@grafana/grafana-foundation-sdk/dashboard';
 import { DataqueryBuilder, PromQueryFormat } from '@grafana/grafana-foundation-sdk/prometheus';
 import { METRICS, METRIC_LABELS } from '../../src/detection/metrics.js';
+import { RISK_TAGS } from '../../src/instrumentation/argument-risk.js';
 
 export { METRICS };
 
-/** Every series name a dashboard may read: the counters, the histogram series, and ALERTS. */
+/** Every series name a dashboard may read: the counters, the histogram series, the signal counters, and ALERTS. */
 export const CONTRACT_SERIES: readonly string[] = [
   METRICS.calls,
   METRICS.errors,
   METRICS.resultBytes,
   ...['bucket', 'sum', 'count'].map((s) => `${METRICS.resultSize}_${s}`),
   ...['bucket', 'sum', 'count'].map((s) => `${METRICS.duration}_${s}`),
+  METRICS.riskyCalls,
+  METRICS.piiResultCalls,
+  METRICS.turnCalls,
+  METRICS.inFlightMarks,
   'ALERTS',
 ];
 
@@ -32,6 +37,8 @@ export const CONTRACT_SERIES: readonly string[] = [
  * Prometheus-side ones a query may group by. */
 export const CONTRACT_LABELS: readonly string[] = [
   ...METRIC_LABELS,
+  // the risky-calls counter: one true/false label per risk tag
+  ...RISK_TAGS,
   'job',
   'instance',
   'le',

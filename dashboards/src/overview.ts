@@ -16,6 +16,7 @@ import {
   toolLink,
   mcpDashboardsMenu,
 } from './common.js';
+import { overviewSignals } from './signals.js';
 import { Ids, alarmingStat, row, stat, table, timeseries } from './panels.js';
 
 const S = 'server=~"$server"';
@@ -27,7 +28,7 @@ const total = (metric: string, matchers: string) => `max_over_time(${metric}{${m
 
 export function overview(): Dashboard {
   const ids = new Ids();
-  return new DashboardBuilder('MCP overview')
+  const dashboard = new DashboardBuilder('MCP overview')
     .uid(UID.overview)
     .description('Model Context Protocol tool calls across every audited session (mcp-audit).')
     .tags(['mcp-audit', 'mcp'])
@@ -259,6 +260,6 @@ export function overview(): Dashboard {
         })
         .overrideByName('session_id', [sessionLink()])
         .overrideByName('tool', [toolLink()]),
-    )
-    .build();
+    );
+  return overviewSignals(dashboard, ids, 48, S).build();
 }

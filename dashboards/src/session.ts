@@ -19,6 +19,7 @@ import {
   toolLink,
   mcpDashboardsMenu,
 } from './common.js';
+import { sessionSignals } from './signals.js';
 import { Ids, alarmingStat, row, stat, table, timeseries } from './panels.js';
 
 const S = 'session_id="$session_id"';
@@ -31,7 +32,7 @@ export const SESSION_TAG = 'gen_ai.conversation.id';
 
 export function session(): Dashboard {
   const ids = new Ids();
-  return new DashboardBuilder('MCP session')
+  const dashboard = new DashboardBuilder('MCP session')
     .uid(UID.session)
     .description('One agent session: its MCP tool calls (Prometheus) and their traces (Jaeger).')
     .tags(['mcp-audit', 'mcp'])
@@ -196,6 +197,6 @@ export function session(): Dashboard {
         )
         .datasource(JAEGER)
         .withTarget(new JaegerSearchBuilder('A', '$service').tags(`${SESSION_TAG}="$session_id"`).limit(100)),
-    )
-    .build();
+    );
+  return sessionSignals(dashboard, ids, 43, S, SESSION_TAG).build();
 }

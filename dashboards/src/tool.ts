@@ -15,6 +15,7 @@ import {
   sessionLink,
   mcpDashboardsMenu,
 } from './common.js';
+import { toolSignals } from './signals.js';
 import { Ids, alarmingStat, row, stat, table, timeseries } from './panels.js';
 
 const T = 'tool="$tool", server=~"$server"';
@@ -23,7 +24,7 @@ const total = (metric: string, matchers = T) => `max_over_time(${metric}{${match
 
 export function tool(): Dashboard {
   const ids = new Ids();
-  return new DashboardBuilder('MCP tool')
+  const dashboard = new DashboardBuilder('MCP tool')
     .uid(UID.tool)
     .description('One MCP tool across sessions and servers: rate, errors, latency, result sizes and callers.')
     .tags(['mcp-audit', 'mcp'])
@@ -205,6 +206,6 @@ export function tool(): Dashboard {
         )
         .withTransformation(organize(['session_id', 'caller', 'Value'], { Value: 'calls' }))
         .overrideByName('session_id', [sessionLink()]),
-    )
-    .build();
+    );
+  return toolSignals(dashboard, ids, 40, T).build();
 }

@@ -39,15 +39,31 @@ interface Call {
   bytes: number;
   ms: number;
   error?: string;
+  /** mcp_audit.arguments.risk */
+  risk?: string[];
+  /** mcp_audit.result.pii.classes and .class_counts */
+  pii?: Record<string, number>;
+  /** The call ran past the in-flight mark: its trace holds a marker span too. */
+  marked?: boolean;
 }
 
 // A small session that lights every panel: two servers, three tools, a caller-less call of a
-// sensitive tool (McpSensitiveToolWithoutCaller), a result over 100 KiB (McpBulkExtraction),
-// a tool_error followed by a retry, and a JSON-RPC error of the tool the tool dashboard shows.
+// sensitive tool (McpSensitiveToolWithoutCaller), a result over 100 KiB (McpBulkExtraction) of a
+// whole-table read with personal data that ran past the in-flight mark (the signal panels), a
+// tool_error followed by a retry, and a JSON-RPC error of the tool the tool dashboard shows.
 const CALLS: Call[] = [
   { tool: 'db_query', server: 'finance-db', caller: 'user:sarah', bytes: 2048, ms: 40 },
   { tool: 'db_query', server: 'finance-db', caller: 'user:sarah', bytes: 0, ms: 8, error: '-32602' },
-  { tool: 'db_query', server: 'finance-db', caller: 'user:sarah', bytes: 204_800, ms: 180 },
+  {
+    tool: 'db_query',
+    server: 'finance-db',
+    caller: 'user:sarah',
+    bytes: 204_800,
+    ms: 6000,
+    risk: ['unbounded_read'],
+    pii: { email: 1200, ssn: 1200 },
+    marked: true,
+  },
   { tool: 'file_read', server: 'files', caller: 'user:sarah', bytes: 0, ms: 12, error: 'tool_error' },
   { tool: 'file_read', server: 'files', caller: 'user:sarah', bytes: 512, ms: 15 },
   { tool: 'slack_send', server: 'messaging', bytes: 64, ms: 25 },
@@ -56,6 +72,17 @@ const TOOL = 'db_query';
 
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
 const str = (key: string, value: string) => ({ key, value: { stringValue: value } });
+const strings = (key: string, values: string[]) => ({
+  key,
+  value: { arrayValue: { values: values.map((v) => ({ stringValue: v })) } },
+});
+const ints = (key: string, values: number[]) => ({
+  key,
+  value: { arrayValue: { values: values.map((v) => ({ intValue: String(v) })) } },
+});
+const SPAN_KIND_INTERNAL = 1;
+/** Each trace's spans' attributes as Jaeger tags (strings), to tell which traces a search must find. */
+const traceTags = new Map<string, Array<Record<string, string>>>();
 
 function otlpSession(): { body: Json; traceIds: string[] } {
   const now = BigInt(Date.now()) * 1_000_000n;
@@ -64,7 +91,7 @@ function otlpSession(): { body: Json; traceIds: string[] } {
     const traceId = hex(16);
     traceIds.push(traceId);
     const start = now - BigInt((CALLS.length - i) * 1000) * 1_000_000n;
-    const attributes = [
+    const attributes: Json[] = [
       str('mcp.method.name', 'tools/call'),
       str('gen_ai.operation.name', 'execute_tool'),
       str('gen_ai.tool.name', c.tool),
@@ -75,17 +102,60 @@ function otlpSession(): { body: Json; traceIds: string[] } {
     ];
     if (c.caller) attributes.push(str('enduser.id', c.caller));
     if (c.error) attributes.push(str('error.type', c.error));
-    return {
+    if (c.risk) attributes.push(strings('mcp_audit.arguments.risk', c.risk));
+    if (c.pii) {
+      const classes = Object.keys(c.pii).sort();
+      attributes.push(strings('mcp_audit.result.pii.classes', classes));
+      attributes.push(
+        ints(
+          'mcp_audit.result.pii.class_counts',
+          classes.map((k) => c.pii![k]!),
+        ),
+      );
+      const count = classes.reduce((n, k) => n + c.pii![k]!, 0);
+      attributes.push({ key: 'mcp_audit.result.pii.count', value: { intValue: String(count) } });
+    }
+    const spanId = hex(8);
+    const spans: Json[] = [
+      {
+        traceId,
+        spanId,
+        name: `tools/call ${c.tool}`,
+        kind: SPAN_KIND_CLIENT,
+        startTimeUnixNano: String(start),
+        endTimeUnixNano: String(start + BigInt(c.ms) * 1_000_000n),
+        attributes,
+        status: c.error ? { code: STATUS_ERROR, message: c.error } : {},
+      },
+    ];
+    if (c.marked) {
+      // What src/instrumentation/in-flight.ts emits at the mark: a zero-length child of the call.
+      const at = String(start + 5000n * 1_000_000n);
+      const labels = attributes.filter((a) =>
+        ['gen_ai.tool.name', 'gen_ai.conversation.id', 'mcp_audit.server.name', 'enduser.id'].includes(a.key),
+      );
+      spans.push({
+        traceId,
+        spanId: hex(8),
+        parentSpanId: spanId,
+        name: 'mcp_audit in_flight',
+        kind: SPAN_KIND_INTERNAL,
+        startTimeUnixNano: at,
+        endTimeUnixNano: at,
+        attributes: [...labels, { key: 'mcp_audit.in_flight', value: { boolValue: true } }],
+        status: {},
+      });
+    }
+    traceTags.set(
       traceId,
-      spanId: hex(8),
-      name: `tools/call ${c.tool}`,
-      kind: SPAN_KIND_CLIENT,
-      startTimeUnixNano: String(start),
-      endTimeUnixNano: String(start + BigInt(c.ms) * 1_000_000n),
-      attributes,
-      status: c.error ? { code: STATUS_ERROR, message: c.error } : {},
-    };
-  });
+      spans.map((span) =>
+        Object.fromEntries(
+          (span.attributes as Json[]).map((a) => [a.key, String(Object.values(a.value as Json)[0])]),
+        ),
+      ),
+    );
+    return spans;
+  }).flat();
   return {
     traceIds,
     body: {
@@ -282,15 +352,22 @@ describe('dashboard queries against the real stack', { timeout: 30 * 60_000 }, (
     }
   });
 
-  it("the session dashboard's Jaeger search finds every trace of the session, and each trace link opens", async () => {
+  it("the session dashboard's Jaeger searches find exactly the session's traces they select, and each trace link opens", async () => {
     const searches = Object.entries(dashboards).flatMap(([n, d]) => jaegerSearches(n, d));
-    assert.ok(searches.length > 0);
+    assert.ok(searches.length >= 2, 'the session traces and the in-flight markers');
     for (const s of searches) {
+      // The traces holding a span with every tag of the search (all of them for the session's tag
+      // alone; the marked call's for the in-flight search).
+      const tags = logfmtToJson(substitute(s.tags, values));
+      const expected = traceIds.filter((id) =>
+        traceTags.get(id)!.some((span) => Object.entries(tags).every(([k, v]) => span[k] === v)),
+      );
+      assert.ok(expected.length > 0, `${s.where}: the session has traces for ${s.tags}`);
       // Exactly what Grafana's Jaeger datasource sends for a search: service, tags as JSON
       // (converted from logfmt), limit, the dashboard time range in microseconds, lookback=custom.
       const url = new URL('/api/traces', stack.jaegerUrl);
       url.searchParams.set('service', substitute(s.service, values));
-      url.searchParams.set('tags', JSON.stringify(logfmtToJson(substitute(s.tags, values))));
+      url.searchParams.set('tags', JSON.stringify(tags));
       if (s.limit) url.searchParams.set('limit', String(s.limit));
       url.searchParams.set('start', String((Date.now() - 6 * 3600_000) * 1000));
       url.searchParams.set('end', String((Date.now() + 60_000) * 1000));
@@ -301,22 +378,23 @@ describe('dashboard queries against the real stack', { timeout: 30 * 60_000 }, (
           if (!response.ok) throw new Error(`GET ${url} → ${response.status}: ${await response.text()}`);
           const body = (await response.json()) as { data: Json[] | null };
           const ids = new Set((body.data ?? []).map((tr) => tr.traceID));
-          return traceIds.every((id) => ids.has(id)) ? ids : undefined;
+          return expected.every((id) => ids.has(id)) ? ids : undefined;
         },
         {
           timeoutMs: 30_000,
           intervalMs: 500,
-          message: `${s.dashboard} ${s.where}: ${url} did not find the session's ${traceIds.length} traces`,
+          message: `${s.dashboard} ${s.where}: ${url} did not find the session's ${expected.length} traces`,
         },
       );
-      assert.equal(found.size, traceIds.length, 'only the session traces');
+      assert.deepEqual([...found].sort(), [...expected].sort(), `${s.where}: only the traces it selects`);
     }
     // The table's Trace ID link opens the trace view, which fetches /api/traces/<id>.
     for (const id of traceIds) {
       const response = await fetch(new URL(`/api/traces/${id}`, stack.jaegerUrl));
       assert.equal(response.status, 200);
       const body = (await response.json()) as { data: Json[] };
-      const span = body.data[0]!.spans[0];
+      const span = body.data[0]!.spans.find((x: Json) => x.operationName.startsWith('tools/call '));
+      assert.ok(span, `trace ${id} holds its tools/call span`);
       const tag = span.tags.find((t: Json) => t.key === 'gen_ai.conversation.id');
       assert.equal(tag?.value, SESSION);
       assert.match(span.operationName, /^tools\/call /);
