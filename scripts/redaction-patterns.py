@@ -144,16 +144,16 @@ def provider_patterns() -> list[tuple[str, str, str, str]]:
 PATTERNS = [
  ("private_key", r'-----BEGIN [A-Z ]*PRIVATE KEY[A-Z ]*-----(?:[\s\S]*?-----END [A-Z ]*PRIVATE KEY[A-Z ]*-----|[A-Za-z0-9+/=\s\\]*)', "[REDACTED:private_key]",
   "PEM and PGP private keys; a truncated key (no END line) is masked to its end"),
- ("jwt", r'\beyJ[A-Za-z0-9_\p{Cf}-]+\.[A-Za-z0-9_\p{Cf}-]+\.[A-Za-z0-9_\p{Cf}-]*', "[REDACTED:jwt]",
-  "JWTs (base64url JSON header starting eyJ, payload, signature), zero-width characters inside too"),
+ ("jwt", r'\beyJ[A-Za-z0-9_-]+\.(?:[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*|eyJ[A-Za-z0-9_-]+)', "[REDACTED:jwt]",
+  "JWTs (base64url JSON header starting eyJ, payload, signature if any)"),
  ("bearer", r'(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}', "${1} [REDACTED:bearer]",
   "bearer/basic credentials in Authorization-style text; the scheme is kept"),
  ("password", r'\b([A-Za-z][A-Za-z0-9+.-]*://[^:/?#\s"@]+):[^@/\s"\[][^@/\s"]*@', "${1}:[REDACTED:password]@",
   "passwords in URLs and DSNs (scheme://user:PASSWORD@host); the user is kept"),
  ("secret", r'(?i)("[A-Za-z0-9_.-]*(?:password|passwd|pwd|secret|token|api[_-]?key|apikey|authorization|auth|cookie|credentials?|private[_-]?key|access[_-]?key)(?:[_.-][A-Za-z0-9_.-]*)?"\s*:\s*)("(?:[^"\\\[]|\\.)(?:[^"\\]|\\.)*"|[^,}\]\s"\[][^,}\]\s]*)', "${1}\"[REDACTED:secret]\"",
   "JSON values (string or scalar) under secret-like keys inside JSON string attributes, e.g. {\"password\":\"...\"}, {\"authToken\":\"...\"}, {\"x-api-key\":\"...\"}"),
- ("secret_kv", r'(?i)\b(password|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?token|refresh[_-]?token|client[_-]?secret|aws_secret_access_key|authorization|cookie|set-cookie)(\s*[=:]\s*)([^\s&;,"}\[][^\s&;,"}]*)', "${1}${2}[REDACTED:secret]",
-  "key=value and key: value pairs (query strings, connection strings, headers, env lines)"),
+ ("secret_kv", r'(?i)\b([A-Za-z0-9_.-]*(?:password|passwd|pwd|secret|token|auth|api[_-]?key|apikey|access[_-]?token|refresh[_-]?token|client[_-]?secret|aws_secret_access_key|authorization|cookie|set-cookie))(\s*[=:]\s*)([^\s&;,"}\[][^\s&;,"}]*)', "${1}${2}[REDACTED:secret]",
+  "key=value and key: value pairs (query strings, connection strings, headers, env lines, .npmrc _authToken= and _auth=), under a key that is or ends with a secret word"),
  ("aws_access_key", r'\b(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|AROA|APKA|ASCA)[A-Z0-9]{16}\b|(?:' + "|".join(
      tolerant(p) for p in ("AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AIPA", "ANPA", "ANVA", "AROA", "APKA", "ASCA")
  ) + r')\p{Cf}*(?:[A-Z0-9\p{Nd}\x{FF21}-\x{FF3A}]\p{Cf}*){16}', "[REDACTED:aws_access_key]",
@@ -184,8 +184,8 @@ PATTERNS = [
   "US social security numbers with valid structure (area not 000/666/9xx, group not 00, serial not 0000)"),
  ("email", r'(^|[^/\p{L}\p{N}\p{Cf}._%+-])[\p{L}\p{N}\p{Cf}._%+-]+(?:@|%40|\x{FF20}|\x{FE6B})\p{Cf}*[\p{L}\p{N}\p{Cf}.-]+\.[\p{L}]{2,}', "${1}[REDACTED:email]",
   "email addresses, also URL-encoded (%40), with a fullwidth or small @, Unicode letters or zero-width characters; not user@host right after scheme:// (URL userinfo)"),
- ("phone", r'(?:\+[1-9][0-9]{0,2}(?:[ .-]?\(?[0-9]{1,4}\)?){2,7}|\([0-9]{3}\) ?[0-9]{3}[ .-]?[0-9]{4}|\b[0-9]{3}[ .-][0-9]{3}[ .-][0-9]{4})\b', "[REDACTED:phone]",
-  "phone numbers: international (+CC and any grouping), (NNN) NNN-NNNN, NNN-NNN-NNNN, NNN.NNN.NNNN, NNN NNN NNNN"),
+ ("phone", r'(?:\+[1-9][0-9]{0,2}(?:[ .-]?\(?[0-9]{1,4}\)?){2,7}|\([0-9]{3}\) ?[0-9]{3}[ .-]?[0-9]{4}|\b[0-9]{3}[ .-][0-9]{3}[ .-][0-9]{4}|\b0[1-9][0-9]{0,2}[ ./-][1-9][0-9]{5,7})\b', "[REDACTED:phone]",
+  "phone numbers: international (+CC and any grouping), (NNN) NNN-NNNN, NNN-NNN-NNNN, NNN.NNN.NNNN, NNN NNN NNNN, national with a trunk 0 (09-7625400)"),
  ("iban_shape", f'(^|{NOT_ALNUM})[A-Z]{{2}}{DIGIT}{{2}}(?:{SEP}*[A-Z{DIGIT}]{{4}}){{2,7}}(?:{SEP}*[A-Z{DIGIT}]{{1,4}})?', "${1}[REDACTED:iban]",
   "IBAN-shaped runs whose digits may be any Unicode digit, groups split by any separators (NBSP, dots, zero-width characters, ...)"),
  ("number_shape", f'(^|{NOT_ALNUM})(?:{DIGIT}{{3}}{SEP}+{DIGIT}{{2}}{SEP}+{DIGIT}{{4}}|{DIGIT}{{4}}(?:{SEP}+{DIGIT}{{4}}){{3}})({NOT_ALNUM}|$)'
@@ -194,6 +194,232 @@ PATTERNS = [
   "(any Unicode digit; spaces, NBSP, dashes, slashes, zero-width characters): evasion forms of cards, SSNs and phone numbers fail closed on their shape; "
   "IP addresses and decimals stay"),
 ]
+
+
+# Evasion tolerance, applied to every pattern above (so each class is written once):
+# the SDK matches a normalised view of the text; RE2 cannot normalise, so each pattern is
+# rewritten to accept what normalisation would have folded, character by character:
+# - any Unicode decimal digit where an ASCII digit may stand (\p{Nd}: fullwidth, Arabic-Indic, ...),
+#   fullwidth letters where ASCII letters may stand, any Unicode space (\p{Zs}: NBSP, ...) where
+#   a space may stand;
+# - format characters (\p{Cf}: zero-width space and joiners, word joiner, soft hyphen, BOM)
+#   after any character;
+# - the percent-encoded form (%2F, %20, %40, ...) of each character that encodeURIComponent
+#   encodes, where that character may stand.
+# A leading \b becomes a kept group of one non-word character (RE2's \b is ASCII-only, so it
+# would not see the start of a fullwidth token), a trailing \b is dropped (masking the front
+# of a longer run still hides the secret). Fails closed: where the shape is ambiguous it masks.
+URI_KEPT = set("-_.!~*'()")
+BOUNDARY = r"(^|[^\p{L}\p{N}_])"
+# Percent-encoded UTF-8 of the characters normalisation folds: format characters (ZWSP, ZWNJ,
+# ZWJ, LRM, RLM, word joiner, BOM, soft hyphen), Unicode spaces (NBSP, U+2000-U+200A, narrow
+# NBSP, ideographic space) and dashes (U+2010-U+2015, minus sign, fullwidth hyphen-minus).
+# A percent sign, also encoded once or twice more (%25, %2525: text encoded two or three times).
+PCT = "%(?:25){0,2}"
+PCT_CF = rf"{PCT}E2{PCT}80{PCT}8[B-Fb-f]|{PCT}E2{PCT}81{PCT}A[0-4]|{PCT}EF{PCT}BB{PCT}BF|{PCT}C2{PCT}AD"
+PCT_ZS = rf"{PCT}20|{PCT}C2{PCT}A0|{PCT}E2{PCT}80{PCT}8[0-9Aa]|{PCT}E2{PCT}80{PCT}AF|{PCT}E3{PCT}80{PCT}80"
+PCT_PD = rf"{PCT}E2{PCT}80{PCT}9[0-5]|{PCT}E2{PCT}88{PCT}92|{PCT}EF{PCT}BC{PCT}8D"
+
+
+def _pct(ch: str) -> str | None:
+    """The percent-encoded form of an ASCII character as a regex (either hex case), if encoded."""
+    if ch.isalnum() or ch in URI_KEPT or ch == "%" or ord(ch) > 0x7E:
+        return None
+    h = f"{ord(ch):02X}"
+    return PCT + h[0] + (f"[{h[1]}{h[1].lower()}]" if h[1].isalpha() else h[1])
+
+
+# The zero of each decimal digit set the normalised view folds most often (fullwidth,
+# Arabic-Indic, extended Arabic-Indic, Devanagari, Bengali, Gurmukhi, Gujarati, Tamil, Telugu,
+# Thai, Lao, Tibetan, Myanmar, Khmer, mathematical bold, double-struck, sans-serif, monospace).
+DIGIT_ZEROS = (0xFF10, 0x0660, 0x06F0, 0x0966, 0x09E6, 0x0A66, 0x0AE6, 0x0BE6, 0x0C66, 0x0E50,
+               0x0ED0, 0x0F20, 0x1040, 0x17E0, 0x1D7CE, 0x1D7D8, 0x1D7E2, 0x1D7EC, 0x1D7F6)
+
+
+def _digits(a: str, b: str) -> str:
+    """The ASCII digit range a-b in every digit set above (all of \\p{Nd} for 0-9)."""
+    if (a, b) == ("0", "9"):
+        return r"\p{Nd}"
+    lo, hi = int(a), int(b)
+    return "".join(f"\\x{{{z + lo:04X}}}" + (f"-\\x{{{z + hi:04X}}}" if hi > lo else "") for z in DIGIT_ZEROS)
+
+
+def _widen(a: str, b: str) -> str:
+    """What a class range a-b (or a single character, a == b) of ASCII letters or digits also
+    admits: the same digits in other digit sets, the fullwidth forms for letters."""
+    if a.isdigit() and b.isdigit():
+        return _digits(a, b)
+    if a.isascii() and a.isalpha() and b.isascii() and b.isalpha():
+        fa, fb = ord(a) + 0xFEE0, ord(b) + 0xFEE0
+        return f"\\x{{{fa:04X}}}" + (f"-\\x{{{fb:04X}}}" if fb != fa else "")
+    return ""
+
+
+def _class_atom(body: str) -> str:
+    """A character class [body] widened by the rules above, as an atom. A negated class is
+    widened the same way (so the forms a token may take also stop a run that must end before
+    it) but gets no percent-encoded alternatives."""
+    negated = body.startswith("^")
+    core = body[1:] if negated else body
+    extra, pct, i = [], [], 0
+    while i < len(core):
+        if core[i] == "\\":
+            m = re.match(r"\\[px]\{[^}]*\}|\\x[0-9A-Fa-f]{2}|\\.", core[i:])
+            tok = m.group(0)
+            if tok == r"\s":
+                extra.append(r"\p{Zs}")
+                pct += [PCT_ZS, f"{PCT}0[9AaDd]"]
+            elif tok == r"\d":
+                extra.append(r"\p{Nd}")
+            elif tok in (r"\p{Zs}", r"\p{Cf}", r"\p{Pd}"):
+                pct.append({"Zs": PCT_ZS, "Cf": PCT_CF, "Pd": PCT_PD}[tok[3:5]])
+            elif len(tok) == 2 and (p := _pct(tok[1])):
+                pct.append(p)
+            i += len(tok)
+            continue
+        if core[i + 1:i + 2] == "-" and i + 2 < len(core):
+            extra.append(_widen(core[i], core[i + 2]))
+            i += 3
+            continue
+        ch = core[i]
+        if ch == " ":
+            extra.append(r"\p{Zs}")
+            pct.append(PCT_ZS)
+        elif ch == "-":
+            pct.append(PCT_PD)
+        elif ch.isascii() and ch.isalnum():
+            extra.append(_widen(ch, ch))
+        if p := _pct(ch):
+            pct.append(p)
+        i += 1
+    widened = "".join(e for e in dict.fromkeys(extra) if e and e not in core)
+    cls = f"[{'^' if negated else ''}{widened}{core}]"
+    return f"(?:{cls}|{'|'.join(dict.fromkeys(pct))})" if pct and not negated else cls
+
+
+def _literal_atom(ch: str) -> str:
+    if ch.isascii() and ch.isdigit():
+        return f"[{ch}{_digits(ch, ch)}]"
+    if ch == " ":
+        return rf"(?:[ \p{{Zs}}\p{{Cf}}]|{PCT_ZS})"
+    if ch == "-":
+        return rf"(?:[-\p{{Pd}}]|{PCT_PD})"
+    p = _pct(ch)
+    esc = re.escape(ch) if not ch.isalnum() else ch
+    return f"(?:{esc}|{p})" if p else esc
+
+
+def evasive(rx: str, rep: str) -> tuple[str, str]:
+    """The pattern and replacement rewritten for evasion forms (see above)."""
+    out: list[str] = []
+    groups: list[str] = []  # "old" for an original capture group, "new" for a boundary group
+    i = 0
+    at_start = True  # a position where a leading \b may stand
+    while i < len(rx):
+        c = rx[i]
+        if rx.startswith("(?", i) and not rx.startswith("(?:", i):
+            j = rx.index(")", i)
+            out.append(rx[i:j + 1])  # a flag group such as (?i)
+            i = j + 1
+            continue
+        if rx.startswith(r"\b", i) and at_start and i + 2 < len(rx) and rx[i + 2].isascii() and rx[i + 2].isalpha():
+            out.append(r"\b")
+            i += 2
+            continue
+        if c == "(":
+            if not rx.startswith("(?:", i):
+                groups.append("old")
+                out.append("(")
+                i += 1
+            else:
+                out.append("(?:")
+                i += 3
+            at_start = True
+            continue
+        if c == "|":
+            out.append("|")
+            i += 1
+            at_start = True
+            continue
+        if c in ")^$":
+            out.append(c)
+            i += 1
+            at_start = c == "^"
+            continue
+        quant = re.match(r"(?:[*+?]|\{\d+(?:,\d*)?\})\??", rx[i:])
+        if quant:
+            out.append(quant.group(0))
+            i += len(quant.group(0))
+            continue
+        if rx.startswith(r"\b", i):
+            # Before an ASCII letter \b stays (a token written in fullwidth letters is the
+            # fullwidth rule's); before anything a digit set widens it becomes a kept group.
+            if at_start and not (i + 2 < len(rx) and rx[i + 2].isascii() and rx[i + 2].isalpha()):
+                groups.append("new")
+                out.append(BOUNDARY)
+            i += 2
+            continue
+        at_start = False
+        if c == "[":
+            j = i + 1
+            if rx[j] == "^":
+                j += 1
+            if rx[j] == "]":
+                j += 1
+            while rx[j] != "]":
+                j += 2 if rx[j] == "\\" else 1
+            atom = _class_atom(rx[i + 1:j])
+            i = j + 1
+        elif c == "\\":
+            m = re.match(r"\\[px]\{[^}]*\}|\\x[0-9A-Fa-f]{2}|\\.", rx[i:])
+            tok = m.group(0)
+            i += len(tok)
+            if tok == r"\s":
+                atom = rf"(?:[\s\p{{Zs}}\p{{Cf}}]|{PCT_ZS}|{PCT}0[9AaDd])"
+            elif tok == r"\d":
+                atom = r"\p{Nd}"
+            elif len(tok) == 2 and not tok[1].isalnum():
+                atom = _literal_atom(tok[1])
+            else:
+                atom = tok
+        elif c == ".":
+            atom = "."
+            i += 1
+        else:
+            atom = _literal_atom(c)
+            i += 1
+        out.append(atom)
+    numbers, old = {}, 0
+    for n, kind in enumerate(groups, 1):
+        if kind == "old":
+            old += 1
+            numbers[str(old)] = str(n)
+    new_rep = re.sub(r"\$\{(\d+)\}", lambda m: "${" + numbers[m.group(1)] + "}", rep)
+    lead = "".join(f"${{{n}}}" for n, kind in enumerate(groups, 1) if kind == "new")
+    return "".join(out), lead + new_rep
+
+
+# Token characters for the two shape rules below: ASCII and fullwidth letters and digits, any
+# decimal digit, and the punctuation tokens are built from.
+TOKEN = r"[A-Za-z0-9\x{FF10}-\x{FF19}\x{FF21}-\x{FF3A}\x{FF41}-\x{FF5A}\p{Nd}_+/=.~:%-]"
+FULLWIDTH_ALNUM = r"[\x{FF10}-\x{FF19}\x{FF21}-\x{FF3A}\x{FF41}-\x{FF5A}]"
+SHAPE_RULES = [
+ ("invisible", rf"{TOKEN}*(?:(?:\p{{Cf}}|{PCT_CF})+{TOKEN}+)+", "[REDACTED:evasion]",
+  "fails closed: a run of token characters with a format character (zero-width space or joiner, word joiner, soft hyphen, BOM; raw or percent-encoded) inside or in front is masked whole"),
+ ("fullwidth", rf"{TOKEN}*(?:{FULLWIDTH_ALNUM}{TOKEN}*){{6,}}", "[REDACTED:evasion]",
+  "fails closed: a run of token characters with six or more fullwidth letters or digits is masked whole"),
+]
+
+PRIVATE_KEY = (
+    r"-----BEGIN(?:[ A-Z\x{FF21}-\x{FF3A}\p{Zs}\p{Cf}]|%20)*" + tolerant("PRIVATE") + r"(?:[ \p{Zs}\p{Cf}]|%20)*"
+    + tolerant("KEY") + r"(?:[ A-Z\x{FF21}-\x{FF3A}\p{Zs}\p{Cf}]|%20)*-----"
+    + r"(?:[\s\S]*?-----END[^-]*-----|[A-Za-z0-9+/=\s\\%\x{FF10}-\x{FF5A}\p{Nd}\p{Cf}]*)"
+)
+PATTERNS = (
+    [(cls, PRIVATE_KEY, rep, comment) for cls, _rx, rep, comment in PATTERNS[:1]]
+    + SHAPE_RULES
+    + [(cls, *evasive(rx, rep), comment) for cls, rx, rep, comment in PATTERNS[1:]]
+)
 
 
 def ottl(s: str) -> str:

@@ -1,64 +1,67 @@
 // npm run redaction:report: masked and false-positive rates per class, measured with the
-// built-in redactor on test/fixtures/secrets-corpus.json. A secret counts as masked when none of
-// its fingerprints (whole, digits-only, partial) is visible in any of eight placements (bare,
-// prose, SQL, URL query, nested object, array, JSON in a string, multi-line text); a look-alike
-// counts as a false positive when any placement comes out changed. Prints a Markdown table
-// (the one in docs/redaction.md).
+// built-in redactor on two corpora, printed as the Markdown tables of docs/redaction.md.
+// - The project's corpus (test/fixtures/secrets-corpus.json): secrets per class, and look-alikes
+//   (no class of their own: a false positive is counted against the class whose mask appears).
+// - The independent corpus (test/fixtures/independent-corpus.json): the test strings of
+//   Yelp detect-secrets and Microsoft Presidio, positives and negatives per upstream detector.
+// A secret counts as masked when none of its fingerprints (whole, digits-only, partial) is
+// visible in any of eight placements (bare, prose, SQL, URL query, nested object, array, JSON in
+// a string, multi-line text); a negative counts as a false positive when any placement comes out
+// changed. The measuring code is test/support/corpus-rates.ts, shared with the tests.
 import { readFileSync } from 'node:fs';
 
 const { createRedactor } = await import('../src/redaction/redact.ts');
-const { allStrings, leak } = await import('../test/support/evasion.ts');
+const { measure, table, firedClasses, loadIndependentCorpus } =
+  await import('../test/support/corpus-rates.ts');
 
-const corpus = JSON.parse(
+const r = createRedactor({ maxBytes: 1 << 20 });
+const pct = (n, d) => (d === 0 ? '–' : `${((100 * n) / d).toFixed(1)} %`);
+
+const project = JSON.parse(
   readFileSync(new URL('../test/fixtures/secrets-corpus.json', import.meta.url), 'utf8'),
 );
-const r = createRedactor({ maxBytes: 1 << 20 });
-
-const shapes = (s) => [
-  s,
-  `Hi team, please use ${s} for the migration.`,
-  `SELECT * FROM accounts WHERE ref = '${s}' LIMIT 1`,
-  `https://api.example.com/v1/lookup?q=${s}&page=2`,
-  { a: { b: [{ c: s }] } },
-  [1, s, 'x', null],
-  JSON.stringify({ note: s, n: 1 }),
-  `line one\n${s}\nline three`,
-];
-
-const byClass = new Map();
-for (const secret of corpus.secrets) {
-  const row = byClass.get(secret.class) ?? { total: 0, masked: 0 };
-  row.total++;
-  const hidden = shapes(secret.value).every((input) => {
-    const out = r.json(input);
-    return leak(secret, [...allStrings(JSON.parse(out.text)), out.text]) === undefined;
-  });
-  if (hidden) row.masked++;
-  byClass.set(secret.class, row);
-}
-let lookalikeHits = 0;
+const own = measure(r, project.secrets, []);
+const lookalikeHits = new Map();
 const hits = [];
-for (const l of corpus.lookalikes) {
-  const changed = shapes(l).some((input) => r.json(input).text !== JSON.stringify(input));
-  if (changed) {
-    lookalikeHits++;
-    hits.push(l);
-  }
+for (const value of project.lookalikes) {
+  const fired = firedClasses(r, value);
+  if (fired.length > 0) hits.push({ value, fired });
+  for (const cls of fired) lookalikeHits.set(cls, (lookalikeHits.get(cls) ?? 0) + 1);
+}
+const n = project.lookalikes.length;
+for (const row of own.rows) {
+  row.negatives = n;
+  row.falsePositives = lookalikeHits.get(row.cls) ?? 0;
 }
 
-const pct = (n, d) => (d === 0 ? '–' : `${((100 * n) / d).toFixed(1)} %`);
-console.log('| class | samples | masked |');
-console.log('|---|---:|---:|');
-let total = 0;
-let masked = 0;
-for (const [cls, row] of [...byClass.entries()].sort(([a], [b]) => a.localeCompare(b))) {
-  console.log(`| ${cls} | ${row.total} | ${pct(row.masked, row.total)} |`);
-  total += row.total;
-  masked += row.masked;
-}
-console.log(`| **all secrets** | ${total} | ${pct(masked, total)} |`);
+console.log('### Project corpus (test/fixtures/secrets-corpus.json)');
 console.log('');
 console.log(
-  `Look-alikes: ${corpus.lookalikes.length}, false positives ${lookalikeHits} (${pct(lookalikeHits, corpus.lookalikes.length)})`,
+  `Negatives are the ${n} look-alikes, shared by every class; a false positive is a look-alike that class masked.`,
 );
-for (const h of hits) console.log(`  false positive: ${JSON.stringify(h)}`);
+console.log('');
+for (const line of table(own.rows))
+  console.log(
+    line.replace(
+      /\| \*\*all\*\* \|(.*)\| [0-9]+ \| [^|]+ \|$/,
+      `| **all** |$1| ${n} | ${pct(hits.length, n)} |`,
+    ),
+  );
+for (const h of hits) console.log(`  false positive: ${JSON.stringify(h.value)} (${h.fired.join(', ')})`);
+for (const s of own.survivors) console.log(`  survived: ${s.class} ${JSON.stringify(s.value)}`);
+
+const indep = loadIndependentCorpus();
+const out = measure(r, indep.positives, indep.negatives);
+console.log('');
+console.log('### Independent corpus (test/fixtures/independent-corpus.json)');
+console.log('');
+for (const line of table(out.rows)) console.log(line);
+console.log('');
+console.log(
+  `Positives ${indep.positives.length}, masked ${indep.positives.length - out.survivors.length} (${pct(indep.positives.length - out.survivors.length, indep.positives.length)}); negatives ${indep.negatives.length}, false positives ${out.falsePositives.length} (${pct(out.falsePositives.length, indep.negatives.length)})`,
+);
+for (const s of out.survivors) console.log(`  survived: ${s.class} ${JSON.stringify(s.value)}`);
+for (const f of out.falsePositives)
+  console.log(
+    `  false positive: ${f.class} ${JSON.stringify(f.value)} (${firedClasses(r, f.value).join(', ')})`,
+  );

@@ -4,11 +4,11 @@
 // Judgement calls (each has a test or a lookalike in test/fixtures/secrets-corpus.json):
 // - IP addresses are not masked: client/server addresses are what incident response needs, and the
 //   semconv attributes carry them anyway. Add {name: 'ip', pattern: …} via extraPatterns if needed.
-// - Cards need Luhn, 13-19 digits and a network prefix (2-6; 13-digit: 4), so epoch-ms timestamps
-//   and snowflake ids pass. SSNs in text need their separators; a scalar that is exactly nine
-//   digits with a valid SSN structure is masked (so 123456789 as an id is masked: fail closed).
-// - Phones need '+' (E.164) or a NANP shape; bare 10-digit runs are order ids. Other national
-//   formats without '+' are not recognised.
+// - Cards need Luhn, 13-19 digits and a network prefix (2-6; 13-digit: 4; 15-digit: also 1, UATP),
+//   so epoch-ms timestamps and snowflake ids pass. Nine digits with a valid SSN structure are an
+//   SSN, with or without separators (so 123456789 as an id is masked: fail closed).
+// - Phones need '+' (E.164), a NANP shape, or a trunk 0 and one separator after the area code
+//   (09-7625400); bare 10-digit runs are order ids. Other national formats are not recognised.
 // - Stripe publishable keys (pk_…) are public and stay. Keys inside base64 blobs and URL
 //   encodings other than %40 (email) and %3A/%3D (key separators) are not decoded.
 //
@@ -93,9 +93,10 @@ const CORE: Record<(typeof CORE_CLASS_NAMES)[number], Rule> = {
     re: re(`${PEM_HEADER}[\\s\\S]*?(?:${PEM_FOOTER}|$)`),
     hint: (s) => s.includes('-----BEGIN'),
   },
+  // Header and claims with or without a signature (an unsigned `alg: none` token is still one).
   jwt: {
     re: re(
-      '(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{10,}\\.[A-Za-z0-9_-]{3,}\\.[A-Za-z0-9_-]*(?:\\.[A-Za-z0-9_-]*\\.[A-Za-z0-9_-]*)?',
+      '(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{10,}\\.(?:[A-Za-z0-9_-]{3,}\\.[A-Za-z0-9_-]*(?:\\.[A-Za-z0-9_-]*\\.[A-Za-z0-9_-]*)?|eyJ[A-Za-z0-9_-]{10,})',
     ),
     hint: (s) => s.includes('eyJ'),
   },
@@ -175,11 +176,13 @@ const CORE: Record<(typeof CORE_CLASS_NAMES)[number], Rule> = {
   card: { find: findCards, hint: (_s, d) => d },
   ssn: { find: findSsns, hint: (_s, d) => d, whole: wholeSsn },
   // E.164 with '+' (8-15 digits, any grouping), or NANP shapes: (415) 555-0132, 415-555-0132,
-  // 415.555.0132, 415 555 0132, optionally with a leading 1. Bare 10-digit runs are not phones.
+  // 415.555.0132, 415 555 0132, optionally with a leading 1, or a national number with its trunk
+  // 0 and one separator after the area code (09-7625400, 030 1234567). Bare 10-digit runs are not phones.
   phone: {
     re: re(
       '(?<![A-Za-z0-9_+])\\+(?:[1-9][0-9]{6,14}(?![0-9])|[1-9][0-9]{0,2}(?:[ .-]?\\([0-9]{1,4}\\))?[ .-]?[0-9]{1,8}(?:[ ./-]{1,3}[0-9]{1,8}){0,6}(?![A-Za-z0-9]|[.-][0-9]))' +
-        '|(?<![A-Za-z0-9_+.-])(?:1[ .-]?)?(?:\\([2-9][0-9]{2}\\)[ ./-]{0,3}[2-9][0-9]{2}[ ./-]{1,3}[0-9]{4}|[2-9][0-9]{2}[ ./-]{1,3}[2-9][0-9]{2}[ ./-]{1,3}[0-9]{4})(?![A-Za-z0-9]|[.-][0-9])',
+        '|(?<![A-Za-z0-9_+.-])(?:1[ .-]?)?(?:\\([2-9][0-9]{2}\\)[ ./-]{0,3}[2-9][0-9]{2}[ ./-]{1,3}[0-9]{4}|[2-9][0-9]{2}[ ./-]{1,3}[2-9][0-9]{2}[ ./-]{1,3}[0-9]{4})(?![A-Za-z0-9]|[.-][0-9])' +
+        '|(?<![A-Za-z0-9_+./-])0[1-9][0-9]{0,2}[ ./-][1-9][0-9]{5,7}(?![A-Za-z0-9]|[./-][0-9])',
     ),
     hint: (_s, d) => d,
     accept: (m) => {

@@ -100,10 +100,9 @@ export function findCards(text: string, steps?: Steps): Array<[number, number]> 
     const luhn = luhnWindows(digits);
     for (let i = 0; i < groups.length; i++) {
       const a = offsets[i]!;
-      // Networks start 2-6 (and 1800 for 15 digits): other starts cannot begin a card.
+      // Networks start 2-6 (and 1 for 15 digits: UATP, JCB's 1800): other starts cannot begin a card.
       const first = digits[a]!;
-      const from1800 = digits.startsWith('1800', a);
-      if ((first < '2' || first > '6') && !from1800) continue;
+      if (first < '1' || first > '6') continue;
       let best = -1;
       for (let j = i; j < groups.length; j++) {
         if (steps) steps.count++;
@@ -115,8 +114,7 @@ export function findCards(text: string, steps?: Steps): Array<[number, number]> 
           if (j - i > 2) break;
           continue;
         }
-        const brand =
-          length === 13 ? first === '4' : length === 15 && from1800 ? true : first >= '2' && first <= '6';
+        const brand = length === 13 ? first === '4' : first >= '2' || length === 15;
         if (brand && luhn(a, b)) best = j;
       }
       if (best >= 0) pushMerged(out, groups[i]!.start, groups[best]!.end);
@@ -125,15 +123,19 @@ export function findCards(text: string, steps?: Steps): Array<[number, number]> 
   return out;
 }
 
-// 3-2-4 digits with separator runs; a bare nine-digit run in text is an id, not an SSN.
-const SSN = new RegExp(`(?<![A-Za-z0-9])([0-9]{3})${SEP}([0-9]{2})${SEP}([0-9]{4})(?![A-Za-z0-9])`, 'g');
+// 3-2-4 digits with separator runs, or a bare nine-digit run with an SSN's structure (when in
+// doubt, mask: an id that happens to have one is masked too).
+const SSN = new RegExp(
+  `(?<![A-Za-z0-9])([0-9]{3})(?:${SEP}([0-9]{2})${SEP}|([0-9]{2}))([0-9]{4})(?![A-Za-z0-9])`,
+  'g',
+);
 
 export function findSsns(text: string, steps?: Steps): Array<[number, number]> {
   const out: Array<[number, number]> = [];
   SSN.lastIndex = 0;
   for (let m = SSN.exec(text); m !== null; m = SSN.exec(text)) {
     if (steps) steps.count++;
-    if (ssnValid(m[1]!, m[2]!, m[3]!)) out.push([m.index, m.index + m[0].length]);
+    if (ssnValid(m[1]!, m[2] ?? m[3]!, m[4]!)) out.push([m.index, m.index + m[0].length]);
     else SSN.lastIndex = m.index + 1;
   }
   return out;
