@@ -39,6 +39,8 @@ const BENIGN_SECONDS = 300;
 const BENIGN_CALLS = 80;
 /** The hanging call sleeps the files server's maximum: far longer than the test waits. */
 const NEVER_SECONDS = 120;
+/** The tools the replays call: the only values the metrics' tool label may take. */
+const REPLAY_TOOLS = ['db_query', 'http_post', 'file_write', 'file_read', 'email_send', 'slow_tool'];
 /** Texts of the replays' arguments and results that must never reach a signal. */
 const CONTENT_TEXTS = [
   'sarah.chen@example.com',
@@ -395,8 +397,23 @@ describe(
         for (const s of series) {
           const labels = JSON.stringify(s.metric);
           for (const text of CONTENT_TEXTS) assert.ok(!labels.includes(text), `${text} in ${labels}`);
-          for (const tag of ['system_path', 'unbounded_read', 'egress_unlisted']) {
-            if (tag in s.metric) assert.match(s.metric[tag]!, /^(true|false)$/);
+          // Every value of a contract label is one the replays set as an identity, or a flag: none
+          // can have come from an argument or a result.
+          const allowed: Record<string, (v: string) => boolean> = {
+            session_id: (v) => sessions.includes(v),
+            tool: (v) => REPLAY_TOOLS.includes(v),
+            caller: (v) => v === CALLER || v === 'none',
+            server: (v) => (Object.values(SERVERS) as string[]).includes(v),
+            service_name: (v) => v === SERVICE,
+            error_type: (v) =>
+              /^(none|tool_error|timeout|cancelled|transport_error|policy_denied|_OTHER|-?\d+)$/.test(v),
+            system_path: (v) => /^(true|false)$/.test(v),
+            unbounded_read: (v) => /^(true|false)$/.test(v),
+            egress_unlisted: (v) => /^(true|false)$/.test(v),
+          };
+          for (const [label, value] of Object.entries(s.metric)) {
+            const ok = allowed[label];
+            if (ok) assert.ok(ok(value), `${metric}: ${label}="${value}" is not one the replays set`);
           }
         }
       }
