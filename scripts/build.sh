@@ -3,13 +3,15 @@
 #   otelcol-mcp (collector/otelcol-mcp, collector-contrib v0.161.0) and
 #   Jaeger v2 (jaeger/, module github.com/jaegertracing/jaeger v1.76.0)
 # as ${MCP_AUDIT_CACHE:-~/.cache/mcp-audit}/bin/<name>-<version>-<content hash>,
-# and installs Prometheus from Debian's package when /usr/bin/prometheus is missing.
+# and installs Prometheus from Debian's package when /usr/bin/prometheus is missing,
+# and rsyslog (the syslog receiver of test/e2e/siem-syslog.test.ts) when
+# /usr/sbin/rsyslogd is.
 # An unchanged go.mod/go.sum/source reuses the cached binary at once; a fresh
 # clone on the same machine (CI) finds it too. Idempotent; safe to run twice
 # at once (a lock serializes builds).
 # Prints the binaries' paths on stdout, one "name=path" per line; progress on stderr.
 #   scripts/build.sh              build what is missing, print paths
-#   scripts/build.sh --no-prometheus   skip the apt step
+#   scripts/build.sh --no-prometheus   skip the apt steps
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -88,7 +90,24 @@ if [[ $with_prometheus -eq 1 && ! -x /usr/bin/prometheus ]]; then
 fi
 [[ $with_prometheus -eq 0 || -x /usr/bin/prometheus ]] || die "/usr/bin/prometheus not found"
 
+if [[ $with_prometheus -eq 1 && ! -x /usr/sbin/rsyslogd ]]; then
+  command -v apt-get >/dev/null 2>&1 || die "/usr/sbin/rsyslogd is missing and apt-get is not available: install rsyslog 8.x (the SIEM syslog test's receiver)"
+  [[ $(id -u) -eq 0 ]] || die "/usr/sbin/rsyslogd is missing: run 'sudo apt-get install -y rsyslog' (or this script as root)"
+  log "installing rsyslog from Debian's package (binary used directly by the tests, not as a service)"
+  # As for Prometheus: the package must not start (or replace) the system's syslog service.
+  made_policy=0
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; made_policy=1
+  fi
+  rc=0
+  { DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends rsyslog >&2 \
+    || { apt-get update >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends rsyslog >&2; }; } || rc=$?
+  [[ $made_policy -eq 1 ]] && rm -f /usr/sbin/policy-rc.d
+  [[ $rc -eq 0 ]] || die "apt-get install rsyslog failed (exit $rc)"
+fi
+
 echo "otelcol-mcp=$otelcol"
 echo "jaeger=$jaeger"
 [[ -x /usr/bin/prometheus ]] && echo "prometheus=/usr/bin/prometheus"
+[[ -x /usr/sbin/rsyslogd ]] && echo "rsyslogd=/usr/sbin/rsyslogd"
 exit 0

@@ -25,8 +25,12 @@ content_key() {
   } | sha256sum | cut -c1-12
 }
 
+# Every non-test Go file of the module counts, the auditlog connector's too.
 otelcol_bin_path() {
-  echo "$MCP_AUDIT_BIN_DIR/otelcol-mcp-$OTELCOL_MCP_VERSION-$(content_key "$MCP_AUDIT_ROOT/collector/otelcol-mcp" go.mod go.sum main.go components.go)"
+  local dir="$MCP_AUDIT_ROOT/collector/otelcol-mcp" sources
+  sources=$(cd "$dir" && find . -name '*.go' ! -name '*_test.go' | LC_ALL=C sort)
+  # shellcheck disable=SC2086 # one file name per word (no spaces in the module's paths)
+  echo "$MCP_AUDIT_BIN_DIR/otelcol-mcp-$OTELCOL_MCP_VERSION-$(content_key "$dir" go.mod go.sum $sources)"
 }
 jaeger_bin_path() {
   echo "$MCP_AUDIT_BIN_DIR/jaeger-$JAEGER_MODULE_VERSION-$(content_key "$MCP_AUDIT_ROOT/jaeger" go.mod go.sum)"

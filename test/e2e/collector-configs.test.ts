@@ -12,6 +12,8 @@ const CONFIGS: string[][] = [
   ['collector/config.yaml'],
   ['collector/gateway.yaml'],
   ['collector/config.yaml', 'collector/siem.yaml'],
+  ['collector/config.yaml', 'collector/siem-syslog.yaml'],
+  ['collector/config.yaml', 'collector/siem.yaml', 'collector/siem-syslog.yaml'],
 ];
 
 describe('otelcol-mcp validate', () => {
