@@ -48,6 +48,7 @@ import {
   ATTR_MCP_AUDIT_RESULT_SIZE,
   ATTR_MCP_AUDIT_RESULT_SUMMARY,
   ATTR_MCP_RESOURCE_URI,
+  ATTR_RESULT_UNPARSED,
   ERROR_TYPE_TOOL_ERROR,
 } from '../semconv.js';
 import { recordDuration, type DurationHistograms } from './durations.js';
@@ -238,11 +239,13 @@ export class Recorder {
   ): void {
     const { span } = call;
     // The result's classes first: a large result is scanned a piece per event-loop turn (never one
-    // long block of the host), and the span completes once the scan is done.
+    // long block of the host), and the span completes once the scan is done. A result a proxy could
+    // not parse (over its line limit) was never seen: its classes are unknown, not zero.
     if (
       found === undefined &&
       this.resultScanChars > 0 &&
       result !== undefined &&
+      call.attrs[ATTR_RESULT_UNPARSED] !== true &&
       (call.method === 'tools/call' || call.method === 'resources/read' || call.method === 'prompts/get')
     ) {
       const scan = new ResultScan(result, this.classifier, this.resultScanChars);

@@ -4,11 +4,13 @@
 // lines it relays, and by the server's own instrumentation, from the SDK's parsed request and
 // result. The server's span is the child of wrap's (wrap injects the trace context), and both must
 // carry the same mcp_audit.result.pii.* and mcp_audit.arguments.risk: one implementation, fed by
-// two paths. Driven by the real SDK client; spans go to a real OTLP/HTTP endpoint.
+// two paths. The one exception is a result over wrap's parse limit, which wrap relays without
+// reading: its classes are unknown on wrap's span (absent, not zero). Driven by the real SDK
+// client; spans go to a real OTLP/HTTP endpoint.
 //
 //   npm run build && node --import tsx --test test/integration/wrap-content-signals.test.ts
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -27,7 +29,7 @@ const SIGNALS = [
   'mcp_audit.arguments.risk',
 ] as const;
 /** Every text of the calls below that must stay out of the signals. */
-const CONTENT = ['sarah.chen@example.com', '555-0134', '4111', 'cron.d', 'SELECT', 'id_rsa', 'Ada'];
+const CONTENT = ['sarah.chen@example.com', '555-0134', '4111 1111', 'cron.d', 'SELECT', 'id_rsa', 'Ada'];
 
 let dir: string;
 let receiver: OtlpReceiver;
@@ -72,11 +74,12 @@ function pairs(): Seen[] {
   });
 }
 
+const unparsed = (p: Seen) => p.wrap.attributes['mcp_audit.result.unparsed'] === true;
 const signals = (span: ReceivedSpan) => Object.fromEntries(SIGNALS.map((k) => [k, span.attributes[k]]));
 
 describe('wrap: the content signals are the in-process instrumentation’s', () => {
   let seen: Seen[];
-  const CALLS = 7;
+  const CALLS = 8;
   before(async () => {
     const db = await wrappedDemoServer('db', { MCP_DEMO_CUSTOMERS: '300' });
     // One customer's contact row: small, personal data, bounded by WHERE.
@@ -90,6 +93,14 @@ describe('wrap: the content signals are the in-process instrumentation’s', () 
     await db.callTool({ name: 'db_query', arguments: { sql: 'SELECT count(*) AS n FROM customers' } });
     await db.close();
 
+    // A file whose result line (its text twice: content and structuredContent) is over wrap's
+    // 16 MiB parse limit: relayed untouched, never parsed by wrap.
+    mkdirSync(join(dir, 'files', 'exports'), { recursive: true });
+    const contact = 'Ada Byron, ada.byron@example.org, +1-415-555-0199\n';
+    writeFileSync(
+      join(dir, 'files', 'exports', 'contacts.txt'),
+      contact.repeat(Math.ceil(9e6 / contact.length)),
+    );
     const files = await wrappedDemoServer('files', { MCP_DEMO_FILES_ROOT: join(dir, 'files') });
     // Test case 2's path (the demo server maps it into its sandbox: nothing under /etc is touched).
     await files.callTool({
@@ -103,6 +114,7 @@ describe('wrap: the content signals are the in-process instrumentation’s', () 
     await files.callTool({ name: 'file_read', arguments: { path: 'notes/contact.txt' } });
     // A credential location by name; the file does not exist (a tool error).
     await files.callTool({ name: 'file_read', arguments: { path: '/home/sarah/.ssh/id_rsa' } });
+    await files.callTool({ name: 'file_read', arguments: { path: 'exports/contacts.txt' } });
     await files.close();
     seen = await receiver.waitForSpans(() => pairs().length >= CALLS, 30_000).then(pairs);
   });
@@ -121,13 +133,27 @@ describe('wrap: the content signals are the in-process instrumentation’s', () 
   });
 
   it('gives each call the same result classes, counts and argument risk tags as in-process', () => {
-    for (const { tool, wrap, server } of seen) {
+    for (const { tool, wrap, server } of seen.filter((p) => !unparsed(p))) {
       assert.deepEqual(
         signals(wrap),
         signals(server),
         `${tool} ${wrap.attributes['gen_ai.tool.call.arguments']}`,
       );
     }
+  });
+
+  it('a result over wrap’s parse limit has unknown classes on wrap’s span, not zero; its tags are the same', () => {
+    const big = seen.filter(unparsed);
+    assert.equal(big.length, 1);
+    const { wrap, server } = big[0]!;
+    assert.ok((wrap.attributes['mcp_audit.result.size'] as number) > 16 * 1024 * 1024);
+    for (const key of SIGNALS.filter((k) => k !== 'mcp_audit.arguments.risk')) {
+      assert.equal(wrap.attributes[key], undefined, `${key} of a result wrap never read`);
+    }
+    assert.equal(wrap.attributes['mcp_audit.arguments.risk'], server.attributes['mcp_audit.arguments.risk']);
+    // The server saw it: the first 1 MiB of it holds thousands of addresses and phone numbers.
+    assert.deepEqual(server.attributes['mcp_audit.result.pii.classes'], ['email', 'phone']);
+    assert.ok((server.attributes['mcp_audit.result.pii.count'] as number) > 1000);
   });
 
   it('and those signals are the right ones: personal data by class, system paths, whole-table reads', () => {
