@@ -134,9 +134,15 @@ export function attributesToObject(list: unknown): Record<string, unknown> {
   for (const kv of list) {
     if (!isObject(kv) || typeof kv.key !== 'string')
       throw new OtlpPayloadError('attribute without a string key');
-    out[kv.key] = anyValue(kv.value, 0);
+    setOwn(out, kv.key, anyValue(kv.value, 0));
   }
   return out;
+}
+
+// An attribute named "__proto__" must stay data: assigned, it would re-point the object's prototype
+// and make its kvlist entries read as the span's own attributes (a spoofed method or tool name).
+function setOwn(obj: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 function anyValue(v: unknown, depth: number): unknown {
@@ -164,7 +170,7 @@ function anyValue(v: unknown, depth: number): unknown {
     for (const kv of optionalArray(v.kvlistValue.values, 'kvlistValue.values')) {
       if (!isObject(kv) || typeof kv.key !== 'string')
         throw new OtlpPayloadError('kvlist entry without a key');
-      obj[kv.key] = anyValue(kv.value, depth + 1);
+      setOwn(obj, kv.key, anyValue(kv.value, depth + 1));
     }
     return obj;
   }

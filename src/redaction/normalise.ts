@@ -23,8 +23,10 @@ export interface View {
 
 const NON_ASCII = /[^\x00-\x7f]/;
 // Characters NFKC leaves alone but that we still rewrite or remove.
+// An unpaired surrogate (valid in a JS string and in JSON text, never a character) counts as a
+// format character: `npm_KWoCFu\uD83DTLxdf…` must not split a token in two.
 const SPECIAL =
-  /[\p{Cf}\p{M}\p{Zs}\u2010-\u2015\u2212\u2043\u2044\u2215\u2E3A\u2E3B\uFE58\uFE63\uFF0D]|[^\P{Nd}0-9]/u;
+  /[\p{Cf}\p{M}\p{Zs}\u2010-\u2015\u2212\u2043\u2044\u2215\u2E3A\u2E3B\uFE58\uFE63\uFF0D\uD800-\uDFFF]|[^\P{Nd}0-9]/u;
 const FORMAT = /^\p{Cf}$/u;
 const MARK = /^\p{M}$/u;
 const DIGIT = /^\p{Nd}$/u;
@@ -88,7 +90,7 @@ function kindOf(cp: number): { format: boolean; mark: boolean; alone: string } {
   let k = KINDS.get(cp);
   if (k === undefined) {
     const ch = String.fromCodePoint(cp);
-    const format = FORMAT.test(ch);
+    const format = FORMAT.test(ch) || (cp >= 0xd800 && cp <= 0xdfff);
     const mark = MARK.test(ch);
     k = { format, mark, alone: format || mark ? '' : rewrite(ch) };
     if (KINDS.size >= 4096) KINDS.clear();
@@ -221,4 +223,62 @@ function decodeOnce(text: string): View {
     }
   }
   return view.build();
+}
+
+// A JSON escape glued to a secret (`…\nAKIA…`, `\ud800npm_…` in JSON text held in a string, which
+// is how a tool result often carries JSON) would hide the secret's start behind a letter or digit.
+const JSON_ESCAPE = /\\(?:[nrtbf]|u[0-9A-Fa-f]{4})/;
+const SIMPLE_ESCAPES: Readonly<Record<string, string>> = {
+  n: '\n',
+  r: '\r',
+  t: '\t',
+  b: '\b',
+  f: '\f',
+  '"': '"',
+  '\\': '\\',
+  '/': '/',
+};
+
+/** True when the text holds a JSON string escape that could glue itself to what follows. */
+export function hasJsonEscape(text: string): boolean {
+  return JSON_ESCAPE.test(text);
+}
+
+function unescapeOnce(text: string): View {
+  const view = new ViewBuilder();
+  for (let i = 0; i < text.length;) {
+    if (text[i] === '\\' && i + 1 < text.length) {
+      const simple = SIMPLE_ESCAPES[text[i + 1]!];
+      if (simple !== undefined) {
+        view.push(simple, i, i + 2);
+        i += 2;
+        continue;
+      }
+      const hex = text.slice(i + 2, i + 6);
+      if (text[i + 1] === 'u' && /^[0-9A-Fa-f]{4}$/.test(hex)) {
+        view.push(String.fromCharCode(parseInt(hex, 16)), i, i + 6);
+        i += 6;
+        continue;
+      }
+    }
+    view.push(text[i]!, i, i + 1);
+    i++;
+  }
+  return view.build();
+}
+
+/**
+ * The views of the text with JSON string escapes decoded (up to three levels of JSON held in a
+ * string), each decoded character mapped back to its escape, normalised or percent-decoded
+ * further when the decoded text needs it.
+ */
+export function jsonUnescapedViews(text: string): View[] {
+  let decoded = unescapeOnce(text);
+  for (let depth = 1; depth < 3 && hasJsonEscape(decoded.text); depth++)
+    decoded = compose(decoded, unescapeOnce(decoded.text));
+  const views = [decoded];
+  if (!isPlain(decoded.text)) for (const v of normalisedViews(decoded.text)) views.push(compose(decoded, v));
+  else if (hasPercentEncoding(decoded.text))
+    for (const v of percentDecodedViews(decoded.text)) views.push(compose(decoded, v));
+  return views;
 }

@@ -4,7 +4,9 @@
 import type { Detector } from './detectors.js';
 import { findHiddenSeparatorNumbers } from './numbers.js';
 import {
+  hasJsonEscape,
   hasPercentEncoding,
+  jsonUnescapedViews,
   isPlain,
   normalisedViews,
   compose,
@@ -142,15 +144,18 @@ export function scanText(text: string, detectors: readonly Detector[], opts: Sca
   if (text.length === 0) return [];
   const plain = isPlain(text);
   const encoded = hasPercentEncoding(text);
-  if (plain && !encoded) {
+  const escaped = hasJsonEscape(text);
+  if (plain && !encoded && !escaped) {
     const spans = scanView(text, detectors, opts);
     if (spans === true) return [{ start: 0, end: text.length, label: detectorWithWhole(detectors, text) }];
     return mergeSpans(spans);
   }
   const all: Span[] = [];
   const views: View[] = [];
-  if (plain) views.push(...percentDecodedViews(text));
-  else
+  if (escaped) views.push(...jsonUnescapedViews(text));
+  if (plain) {
+    if (encoded) views.push(...percentDecodedViews(text));
+  } else
     for (const view of normalisedViews(text)) {
       views.push(view);
       // Encodings written in look-alike characters (`%２０`) decode only after normalising.
