@@ -9,6 +9,8 @@ import type { Check, Observations } from '../doctor/observations.js';
 import { parseDuration } from '../doctor/duration.js';
 import { readJaeger } from '../doctor/jaeger.js';
 import { readPrometheus } from '../doctor/prometheus.js';
+import { readPipeline } from '../doctor/pipeline.js';
+import { runPipelineChecks } from '../doctor/pipeline-checks.js';
 import { endpoint, readMergedYaml, type Endpoint } from '../doctor/sources.js';
 import { parse } from './args.js';
 import { EXIT_FAILED, EXIT_OK, UsageError, type Command } from './command.js';
@@ -34,6 +36,12 @@ argument values and caller ids are never printed).
   user_correlation  share of calls with both a caller and a session id
   latency_alerts    McpLatencySpike loaded in Prometheus
 
+Pipeline health (after the checklist; it does not change the verdict): the collector's
+self-telemetry is scraped, the receiver and the memory limiter refuse no spans, no exporter
+fails or drops spans at a full queue, queues stay below 80% full, no SDK counted lost spans
+(mcp_audit_dropped_spans_total), and each --audit-file has no torn line (a crash mid-write).
+Counts over the lookback are reset-aware: a collector restart does not lower them.
+
 Verdict: three or more lines not ✓ is a significant logging gap. A ? counts as ✗: an endpoint
 that cannot be reached, or a deployment with no recent calls, shows no coverage.
 
@@ -44,6 +52,8 @@ Options:
   --collector-config FILE   collector config; repeat to merge overlays in order, as the
                             collector does (e.g. collector/config.yaml collector/siem.yaml)
   --jaeger-config FILE      Jaeger v2 config, to tell whether traces are kept in memory
+  --audit-file FILE         the collector's audit file (file/audit) to check for torn lines;
+                            repeat for several
   --service NAME            only this service.name (default: every service Jaeger knows)
   --lookback DURATION       how far back to look at spans and counters (default 1h)
   --app-retention DURATION  the application logs' retention to compare with (default 30d)
@@ -66,7 +76,7 @@ export const doctorCommand: Command = {
       opts.collectorConfig.length ? readConfig(opts.collectorConfig, '--collector-config') : undefined,
       opts.jaegerConfig.length ? readConfig(opts.jaegerConfig, '--jaeger-config') : undefined,
     ]);
-    const [jaeger, prometheus] = await Promise.all([
+    const [jaeger, prometheus, pipelineData] = await Promise.all([
       readJaeger(opts.jaeger, {
         service: opts.service,
         lookbackMs: opts.lookbackSeconds * 1000,
@@ -76,7 +86,14 @@ export const doctorCommand: Command = {
       readPrometheus(opts.prometheus, {
         service: opts.service,
         lookback: opts.lookback,
+        lookbackSeconds: opts.lookbackSeconds,
         timeoutMs: opts.timeoutMs,
+      }),
+      readPipeline(opts.prometheus, {
+        lookback: opts.lookback,
+        lookbackSeconds: opts.lookbackSeconds,
+        timeoutMs: opts.timeoutMs,
+        auditFiles: opts.auditFiles,
       }),
     ]);
     const observations: Observations = {
@@ -90,6 +107,7 @@ export const doctorCommand: Command = {
       jaegerConfig,
     };
     const checks = runChecks(observations);
+    const pipeline = runPipelineChecks(pipelineData, opts.lookback);
     const v = verdict(checks);
     const sources = describeSources(opts, observations);
     if (opts.json) {
@@ -102,10 +120,11 @@ export const doctorCommand: Command = {
         minShare: opts.minShare,
         sources,
         checks: checks.map((c) => ({ ...c, status: status(c) })),
+        pipeline: pipeline.map((c) => ({ ...c, status: status(c) })),
         verdict: v,
       };
       process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
-    } else process.stdout.write(formatText(checks, v, sources, opts.lookback));
+    } else process.stdout.write(formatText(checks, v, sources, opts.lookback, pipeline));
     return v.significantGap ? EXIT_FAILED : EXIT_OK;
   },
 };
@@ -115,6 +134,7 @@ interface Options {
   jaeger: Endpoint;
   collectorConfig: string[];
   jaegerConfig: string[];
+  auditFiles: string[];
   service: string | undefined;
   lookback: string;
   lookbackSeconds: number;
@@ -133,6 +153,7 @@ function options(argv: string[]): Options {
       jaeger: { type: 'string' },
       'collector-config': { type: 'string', multiple: true },
       'jaeger-config': { type: 'string', multiple: true },
+      'audit-file': { type: 'string', multiple: true },
       service: { type: 'string' },
       lookback: { type: 'string', default: '1h' },
       'app-retention': { type: 'string', default: '30d' },
@@ -173,6 +194,7 @@ function options(argv: string[]): Options {
     jaeger: url('jaeger'),
     collectorConfig: values['collector-config'] ?? [],
     jaegerConfig: values['jaeger-config'] ?? [],
+    auditFiles: values['audit-file'] ?? [],
     service: values.service,
     lookback: values.lookback,
     lookbackSeconds,
@@ -247,6 +269,7 @@ export function formatText(
   v: ReturnType<typeof verdict>,
   sources: SourceLine[],
   lookback: string,
+  pipeline: Check[] = [],
 ): string {
   const width = Math.max(...sources.map((s) => s.name.length));
   const out = [`mcp-audit doctor: MCP logging red-flag checklist, last ${lookback}`];
@@ -258,6 +281,10 @@ export function formatText(
     );
   out.push('');
   for (const c of checks) out.push(`${MARK[status(c)]} ${c.title} [${c.id}]`, `    ${c.evidence}`);
+  if (pipeline.length) {
+    out.push('', `Pipeline health, last ${lookback} (not part of the verdict):`);
+    for (const c of pipeline) out.push(`${MARK[status(c)]} ${c.title} [${c.id}]`, `    ${c.evidence}`);
+  }
   out.push('', `${v.passed} ✓, ${v.failed} ✗, ${v.unknown} ?`, `Verdict: ${v.text}`);
   return `${out.join('\n')}\n`;
 }

@@ -1,6 +1,8 @@
-// Reads from Prometheus' HTTP API what the checks need: call and error sums over the lookback, the
+// Reads from Prometheus' HTTP API what the checks need: call and error counts over the lookback, the
 // alert rules and their health, the retention flags.
 import { METRICS } from '../detection/metrics.js';
+import { rangeTotal } from '../detection/range-total.js';
+import { totalStep, totalTime, vector } from './pipeline.js';
 import { getJson, settle, type Endpoint, type Settled } from './sources.js';
 
 export interface AlertRule {
@@ -11,7 +13,7 @@ export interface AlertRule {
 
 export interface PrometheusData {
   version: Settled<string>;
-  /** Sums over the lookback window; null when no series matched (the metric is absent). */
+  /** Counts over the lookback window; null when no series matched (the metric is absent). */
   calls: Settled<number | null>;
   callsWithCaller: Settled<number | null>;
   callsWithCallerAndSession: Settled<number | null>;
@@ -24,6 +26,7 @@ export interface PrometheusQuery {
   service: string | undefined;
   /** Prometheus range, e.g. 1h. */
   lookback: string;
+  lookbackSeconds: number;
   timeoutMs: number;
 }
 
@@ -33,10 +36,11 @@ export async function readPrometheus(ep: Endpoint, q: PrometheusQuery): Promise<
     const parts = [q.service ? `service_name=${JSON.stringify(q.service)}` : '', extra].filter(Boolean);
     return parts.length ? `{${parts.join(',')}}` : '';
   };
-  // last_over_time: counters are cumulative per series, and a session's series expire after it
-  // ends; the last value of every series seen in the window is the window's calls.
+  // Counted across collector restarts (its counters start again at zero): never a sum of values.
+  const range = { range: q.lookback, step: totalStep(q.lookbackSeconds) };
+  const at = totalTime(q.lookbackSeconds);
   const sum = (metric: string, extra = ''): Promise<number | null> =>
-    instantSum(ep, `sum(last_over_time(${metric}${sel(extra)}[${q.lookback}]))`, t);
+    vector(ep, rangeTotal(`${metric}${sel(extra)}`, range), t, at).then((v) => v[0]?.value ?? null);
   const [version, calls, callsWithCaller, callsWithCallerAndSession, errors, alertRules, retention] =
     await Promise.all([
       settle(
@@ -63,16 +67,6 @@ export async function readPrometheus(ep: Endpoint, q: PrometheusQuery): Promise<
       ),
     ]);
   return { version, calls, callsWithCaller, callsWithCallerAndSession, errors, alertRules, retention };
-}
-
-async function instantSum(ep: Endpoint, expr: string, timeoutMs: number): Promise<number | null> {
-  const body = (await getJson(ep, 'api/v1/query', { query: expr }, 'Prometheus', timeoutMs)) as {
-    status?: string;
-    data?: { result?: Array<{ value?: [number, string] }> };
-  };
-  if (body.status !== 'success') throw new Error(`Prometheus query failed: ${expr}`);
-  const first = body.data?.result?.[0]?.value?.[1];
-  return first === undefined ? null : Number(first);
 }
 
 async function readAlertRules(ep: Endpoint, timeoutMs: number): Promise<AlertRule[]> {

@@ -1,15 +1,18 @@
 // `mcp-audit doctor` against the real stack (otelcol-mcp, Jaeger v2, Prometheus): a healthy
 // deployment passes, one whose spans lack caller and arguments and whose Prometheus has no rules
 // shows a significant logging gap, an unreachable Prometheus gives ? lines with a clear reason.
+// Pipeline health: on the healthy stack every finding is ✓; an SDK that drops spans at a full queue
+// and a torn audit file are reported with their counts and line numbers; after a collector SIGKILL
+// the call count is still every call made (reset-aware), where a bare sum shows only the new ones.
 // The command runs as a child process (`node --import tsx src/cli/run.ts doctor ...`), as a user
 // or CI would run it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { killAll, runNode, type RunResult } from '../support/proc.js';
+import { FIXTURES, REGISTER_ESM, killAll, runNode, type RunResult } from '../support/proc.js';
 import { freePorts, jaegerTraces, promQuery, startStack, waitFor, type Stack } from '../support/stack.js';
 
 const runId = randomBytes(4).toString('hex');
@@ -18,6 +21,15 @@ const GAPPY = `e2e-doctor-gap-${runId}`;
 // Values that must never appear in doctor's output (it prints counts and names only).
 const ARG_MARKER = `ledger-q3-${runId}`;
 const CALLER = `user:doctor-alice-${runId}`;
+
+const PIPELINE_IDS = [
+  'pipeline_telemetry',
+  'pipeline_refused',
+  'pipeline_export_failures',
+  'pipeline_queue_fill',
+  'pipeline_memory_limiter',
+  'pipeline_sdk_dropped',
+];
 
 const CHECK_IDS = [
   'calls_recorded',
@@ -98,6 +110,7 @@ function doctor(args: string[]): Promise<RunResult> {
 
 interface DoctorJson {
   checks: Array<{ id: string; title: string; ok: boolean | null; status: string; evidence: string }>;
+  pipeline: Array<{ id: string; title: string; ok: boolean | null; status: string; evidence: string }>;
   verdict: {
     passed: number;
     failed: number;
@@ -118,7 +131,7 @@ function parseJson(r: RunResult): DoctorJson {
 }
 
 const byId = (j: DoctorJson, id: string) => {
-  const c = j.checks.find((x) => x.id === id);
+  const c = [...j.checks, ...j.pipeline].find((x) => x.id === id);
   assert.ok(c, `no check ${id}`);
   return c;
 };
@@ -194,7 +207,14 @@ test('a healthy deployment passes the checklist: exit 0, every check named in th
     // The test Prometheus runs with the 15d default.
     '--app-retention',
     '7d',
+    '--audit-file',
+    healthy.auditFilePath,
   ];
+  // The collector's self-telemetry is scraped before the pipeline lines can be decided.
+  await waitFor(
+    async () => (await promQuery(healthy.prometheusUrl!, 'otelcol_exporter_queue_capacity')).length > 0,
+    { timeoutMs: 30_000, message: 'no collector self-telemetry in Prometheus' },
+  );
   const r = await doctor([...args, '--json']);
   const j = parseJson(r);
   assert.equal(r.code, 0, `exit ${r.code}\n${r.stdout}\n${r.stderr}`);
@@ -208,6 +228,23 @@ test('a healthy deployment passes the checklist: exit 0, every check named in th
   }
   const failing = j.checks.filter((c) => c.ok !== true).map((c) => `${c.id}: ${c.evidence}`);
   assert.deepEqual(failing, [], 'every check passes on the healthy stack');
+  assert.deepEqual(
+    j.pipeline.map((c) => c.id),
+    [...PIPELINE_IDS, 'audit_file'],
+  );
+  const unhealthy = j.pipeline.filter((c) => c.ok !== true).map((c) => `${c.id}: ${c.evidence}`);
+  assert.deepEqual(unhealthy, [], 'the pipeline is healthy');
+  assert.match(
+    byId(j, 'pipeline_telemetry').evidence,
+    /1 collector instance\(s\) reporting; [1-9]\d* spans accepted/,
+  );
+  assert.match(byId(j, 'pipeline_queue_fill').evidence, /otlp_grpc\/jaeger \d+\/5000 now/);
+  assert.match(byId(j, 'pipeline_queue_fill').evidence, /otlp_http\/evidence \d+\/5000 now/);
+  assert.match(
+    byId(j, 'pipeline_refused').evidence,
+    /^0 spans refused \(otelcol_receiver_refused_spans\), 0 failed/,
+  );
+  assert.match(byId(j, 'audit_file').evidence, /1 objects, 5 spans read, no torn line/);
   assert.equal(j.verdict.significantGap, false);
   assert.match(byId(j, 'calls_recorded').evidence, /5 tools\/call spans/);
   assert.match(byId(j, 'calls_recorded').evidence, /mcp_audit_tool_calls_total\{service_name="[^"]+"\} = 5/);
@@ -223,7 +260,9 @@ test('a healthy deployment passes the checklist: exit 0, every check named in th
   // The text form: one ✓ line per check and the verdict; no argument value or caller id printed.
   const text = await doctor(args);
   assert.equal(text.code, 0, text.stdout + text.stderr);
-  assert.equal(text.stdout.split('\n').filter((l) => l.startsWith('✓ ')).length, 10, text.stdout);
+  const [checklist, pipelineText] = text.stdout.split('Pipeline health');
+  assert.equal(checklist!.split('\n').filter((l) => l.startsWith('✓ ')).length, 10, text.stdout);
+  assert.equal(pipelineText!.split('\n').filter((l) => l.startsWith('✓ ')).length, 7, text.stdout);
   assert.match(text.stdout, /Verdict: no significant logging gap/);
   for (const out of [r.stdout, text.stdout]) {
     assert.ok(!out.includes(ARG_MARKER), 'argument values are never printed');
@@ -327,4 +366,103 @@ test('usage errors exit 2 with a pointer to --help; --help exits 0', async () =>
   const help = await doctor(['--help']);
   assert.equal(help.code, 0);
   assert.match(help.stdout, /Usage: mcp-audit doctor/);
+});
+
+test('pipeline health: spans an SDK dropped at a full queue and a torn audit file are findings', async () => {
+  // A real instrumented agent with a queue of 8 spans bursts 400 calls: the SDK drops spans
+  // (queue_full) and exports its loss counter with its other metrics.
+  const agent = await runNode(
+    ['--import', REGISTER_ESM, `${FIXTURES}burst-agent.mjs`],
+    {
+      OTEL_EXPORTER_OTLP_ENDPOINT: gappy.otlpHttpEndpoint,
+      OTEL_SERVICE_NAME: `${GAPPY}-burst`,
+      OTEL_BSP_MAX_QUEUE_SIZE: '8',
+      OTEL_METRIC_EXPORT_INTERVAL: '500',
+      SESSIONS: '20',
+      CALLS: '20',
+    },
+    120_000,
+  );
+  assert.equal(agent.code, 0, agent.stderr);
+  // The agent's exit line counts its losses by reason: Prometheus must end up with the same count.
+  const counted = /could not deliver \d+ spans \(.*?(\d+) queue_full/.exec(agent.stderr);
+  assert.ok(counted, `the agent reported no queue_full loss:\n${agent.stderr}`);
+  const dropped = Number(counted[1]);
+  await waitFor(
+    async () => {
+      const v = await promQuery(
+        gappy.prometheusUrl!,
+        'sum(mcp_audit_dropped_spans_total{reason="queue_full"})',
+      );
+      return v.length > 0 && Number(v[0]!.value[1]) === dropped;
+    },
+    { timeoutMs: 30_000, message: `Prometheus did not show the agent's ${dropped} dropped spans` },
+  );
+  assert.ok(dropped > 0);
+
+  // The audit file a crash would leave: the first object cut mid-write, the next one glued to it.
+  const real = readFileSync(gappy.auditFilePath, 'utf8').split('\n').filter(Boolean);
+  assert.ok(real.length >= 3, `the collector wrote ${real.length} lines`);
+  const tornFile = join(emptyRules, 'torn-audit.jsonl');
+  const cutAt = Math.floor(real[0]!.length / 2);
+  writeFileSync(tornFile, `${real[0]!.slice(0, cutAt)}${real.slice(1).join('\n')}\n`);
+
+  const args = ['--prometheus', gappy.prometheusUrl!, '--jaeger', gappy.jaegerUrl, '--audit-file', tornFile];
+  const j = parseJson(await doctor([...args, '--json']));
+  const drops = byId(j, 'pipeline_sdk_dropped');
+  assert.equal(drops.ok, false, drops.evidence);
+  assert.match(
+    drops.evidence,
+    new RegExp(`^${dropped} spans counted as lost by SDKs .*queue_full → otlp ${dropped}`),
+  );
+  const torn = byId(j, 'audit_file');
+  assert.equal(torn.ok, false, torn.evidence);
+  assert.match(torn.evidence, /1 torn line\(s\) at line 1 /);
+  assert.match(torn.evidence, new RegExp(`${real.length - 1} lines, ${real.length - 1} objects`));
+  // The checklist's verdict is the checklist's alone.
+  assert.ok(j.checks.every((c) => !c.id.startsWith('pipeline')));
+  const text = await doctor(args);
+  assert.match(text.stdout, /^✗ No SDK lost spans before export \[pipeline_sdk_dropped\]$/m);
+  assert.match(text.stdout, /^✗ The collector's audit file has no torn lines \[audit_file\]$/m);
+  console.log(`--- doctor pipeline health with SDK drops and a torn audit file ---\n${text.stdout}`);
+});
+
+test('after a collector SIGKILL the call count is every call made, not a bare sum of the new counters', async () => {
+  await healthy.restart('collector', { signal: 'SIGKILL' });
+  const session = `sess-${runId}-ok`;
+  // One more db_query call (the series held 2 before the crash): Prometheus sees its counter fall
+  // from 2 to 1, the reset it can see (a restarted counter that had already overtaken the old
+  // value would look like growth, docs/reliability.md).
+  const more = toolCallSpan('db_query', [
+    str('gen_ai.conversation.id', session),
+    str('enduser.id', CALLER),
+    str('gen_ai.tool.call.arguments', '{}'),
+    int('mcp_audit.result.size', 10),
+  ]);
+  await send(healthy, HEALTHY, [more]);
+  // The restarted collector counts from zero: a bare sum now shows 1 of the 6 calls.
+  await waitFor(
+    async () =>
+      (
+        await promQuery(healthy.prometheusUrl!, `sum(mcp_audit_tool_calls_total{service_name="${HEALTHY}"})`)
+      )[0]?.value[1] === '1',
+    { timeoutMs: 45_000, message: 'Prometheus did not scrape the restarted collector' },
+  );
+  const j = parseJson(
+    await doctor([
+      '--prometheus',
+      healthy.prometheusUrl!,
+      '--jaeger',
+      healthy.jaegerUrl,
+      '--service',
+      HEALTHY,
+      '--json',
+    ]),
+  );
+  assert.match(byId(j, 'calls_recorded').evidence, /mcp_audit_tool_calls_total\{service_name="[^"]+"\} = 6/);
+  assert.match(
+    byId(j, 'errors_recorded').evidence,
+    /mcp_audit_tool_errors_total\{service_name="[^"]+"\} = 1/,
+  );
+  assert.match(byId(j, 'caller_identity').evidence, /6\/6 \(100%\) of mcp_audit_tool_calls_total/);
 });
