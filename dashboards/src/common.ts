@@ -15,6 +15,8 @@ import {
 } from '@grafana/grafana-foundation-sdk/dashboard';
 import { DataqueryBuilder, PromQueryFormat } from '@grafana/grafana-foundation-sdk/prometheus';
 import { METRICS, METRIC_LABELS } from '../../src/detection/metrics.js';
+import { rangeIncrease } from '../../src/detection/range-total.js';
+import { PIPELINE_LABELS, PIPELINE_METRICS } from '../../src/detection/pipeline-metrics.js';
 import { RISK_TAGS } from '../../src/instrumentation/argument-risk.js';
 
 export { METRICS };
@@ -31,6 +33,8 @@ export const CONTRACT_SERIES: readonly string[] = [
   METRICS.turnCalls,
   METRICS.inFlightMarks,
   'ALERTS',
+  // the audit pipeline's health: the collector's self-telemetry and the SDKs' loss counter
+  ...Object.values(PIPELINE_METRICS),
 ];
 
 /** Labels of the contract metrics (missing values are the literal `none`), plus the
@@ -46,6 +50,7 @@ export const CONTRACT_LABELS: readonly string[] = [
   'alertname',
   'alertstate',
   'severity',
+  ...PIPELINE_LABELS,
 ];
 
 /** Dashboard uids: stable, so links between the dashboards and from the README keep working. */
@@ -174,6 +179,14 @@ export const sessionLink = () =>
 /** Put on a table's tool column: opens the MCP tool dashboard for that tool. */
 export const toolLink = () =>
   dashboardLink('Open tool ${__value.text}', UID.tool, 'mcp-tool', { tool: '${__value.raw}' });
+
+/**
+ * What a counter counted in the dashboard's time range, per series, across collector restarts (a
+ * restarted collector's counters start again at zero): the one form every total on the dashboards
+ * takes, never a sum or the largest of counter values (src/detection/range-total.ts).
+ */
+export const rangeCount = (selector: string) =>
+  rangeIncrease(selector, { range: '$__range', step: '$__interval' });
 
 /** Hides the Time column of instant table queries and orders the label columns. */
 export function organize(order: string[], rename: Record<string, string> = {}) {

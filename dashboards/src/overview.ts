@@ -11,20 +11,22 @@ import {
   labelVariable,
   organize,
   prom,
+  rangeCount,
   prometheusVariable,
   sessionLink,
   toolLink,
   mcpDashboardsMenu,
 } from './common.js';
 import { overviewSignals } from './signals.js';
+import { overviewPipeline } from './pipeline.js';
 import { Ids, alarmingStat, row, stat, table, timeseries } from './panels.js';
 
 const S = 'server=~"$server"';
+/** Below the signals row. */
+const PIPELINE_ROW_Y = 58;
 const RATE = '[$__rate_interval]';
-/** Per-session counters start with the session, so their value is the session's total: the
- * largest value seen in the range is the total of every session active in it (increase()
- * would drop the calls made before a series' first scrape). */
-const total = (metric: string, matchers: string) => `max_over_time(${metric}{${matchers}}[$__range])`;
+/** Counted in the time range, reset-aware (common.ts). */
+const total = (metric: string, matchers: string) => rangeCount(`${metric}{${matchers}}`);
 
 export function overview(): Dashboard {
   const ids = new Ids();
@@ -81,7 +83,7 @@ export function overview(): Dashboard {
         ids,
         { x: 12, y: 0, w: 6, h: 4 },
         'Calls without caller identity',
-        'Tool calls with no enduser.id (caller="none"), in sessions active in the time range. Every call should be attributable to a user or service.',
+        'Tool calls with no enduser.id (caller="none"), made in the time range. Every call should be attributable to a user or service.',
         'short',
         1,
         prom('A', `sum(${total(M.calls, `caller="none", ${S}`)}) or vector(0)`, { instant: true }),
@@ -194,7 +196,7 @@ export function overview(): Dashboard {
         ids,
         { x: 0, y: 31, w: 8, h: 9 },
         'Top sessions by calls',
-        'The 10 sessions with the most tool calls among those active in the time range. Click a session to open it.',
+        'The 10 sessions with the most tool calls in the time range. Click a session to open it.',
       )
         .withTarget(
           prom('A', `topk(10, sum by (session_id) (${total(M.calls, S)}))`, { instant: true, table: true }),
@@ -207,7 +209,7 @@ export function overview(): Dashboard {
         ids,
         { x: 8, y: 31, w: 8, h: 9 },
         'Top sessions by result bytes',
-        'The 10 sessions that received the most result bytes among those active in the time range.',
+        'The 10 sessions that received the most result bytes in the time range.',
       )
         .withTarget(
           prom('A', `topk(10, sum by (session_id) (${total(M.resultBytes, S)}))`, {
@@ -261,5 +263,5 @@ export function overview(): Dashboard {
         .overrideByName('session_id', [sessionLink()])
         .overrideByName('tool', [toolLink()]),
     );
-  return overviewSignals(dashboard, ids, 48, S).build();
+  return overviewPipeline(overviewSignals(dashboard, ids, 48, S), ids, PIPELINE_ROW_Y).build();
 }

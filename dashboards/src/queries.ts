@@ -177,6 +177,8 @@ const PROMQL_KEYWORDS = new Set([
 export function seriesNames(expr: string): string[] {
   const s = expr
     .replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'/g, '""')
+    // Grafana variables ($__interval after an offset, ...)
+    .replace(/\$\{?\w+\}?/g, ' ')
     .replace(/\{[^}]*\}/g, ' ')
     .replace(/\[[^\]]*\]/g, ' ')
     .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' ');

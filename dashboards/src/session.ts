@@ -15,6 +15,7 @@ import {
   labelVariable,
   organize,
   prom,
+  rangeCount,
   prometheusVariable,
   toolLink,
   mcpDashboardsMenu,
@@ -24,8 +25,8 @@ import { Ids, alarmingStat, row, stat, table, timeseries } from './panels.js';
 
 const S = 'session_id="$session_id"';
 const RATE = '[$__rate_interval]';
-/** The session's totals: its counters start with the session (see overview.ts). */
-const total = (metric: string) => `max_over_time(${metric}{${S}}[$__range])`;
+/** The session's totals in the time range, reset-aware (common.ts). */
+const total = (metric: string) => rangeCount(`${metric}{${S}}`);
 
 /** The span attribute that carries the session in Jaeger (docs/architecture.md, "The span contract"). */
 export const SESSION_TAG = 'gen_ai.conversation.id';

@@ -13,6 +13,7 @@ import {
   METRICS as M,
   organize,
   prom,
+  rangeCount,
   sessionLink,
   toolLink,
 } from './common.js';
@@ -23,7 +24,8 @@ export const IN_FLIGHT_TAG = 'mcp_audit.in_flight';
 const RISK = RISK_TAGS.join(', ');
 const RATE = '[$__rate_interval]';
 const MARK = `${DEFAULT_IN_FLIGHT_MARK_SECONDS} s`;
-const total = (metric: string, matchers: string) => `max_over_time(${metric}{${matchers}}[$__range])`;
+/** Counted in the time range, reset-aware (common.ts). */
+const total = (metric: string, matchers: string) => rangeCount(`${metric}{${matchers}}`);
 const TITLE = 'What the calls touched';
 
 const riskDescription =

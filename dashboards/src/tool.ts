@@ -11,6 +11,7 @@ import {
   labelVariable,
   organize,
   prom,
+  rangeCount,
   prometheusVariable,
   sessionLink,
   mcpDashboardsMenu,
@@ -20,7 +21,8 @@ import { Ids, alarmingStat, row, stat, table, timeseries } from './panels.js';
 
 const T = 'tool="$tool", server=~"$server"';
 const RATE = '[$__rate_interval]';
-const total = (metric: string, matchers = T) => `max_over_time(${metric}{${matchers}}[$__range])`;
+/** Counted in the time range, reset-aware (common.ts). */
+const total = (metric: string, matchers = T) => rangeCount(`${metric}{${matchers}}`);
 
 export function tool(): Dashboard {
   const ids = new Ids();
@@ -78,7 +80,7 @@ export function tool(): Dashboard {
         ids,
         { x: 18, y: 0, w: 6, h: 4 },
         'Calls without caller identity',
-        'Calls of this tool with no enduser.id, in sessions active in the time range.',
+        'Calls of this tool with no enduser.id, made in the time range.',
         'short',
         1,
         prom('A', `sum(${total(M.calls, `caller="none", ${T}`)}) or vector(0)`, { instant: true }),
@@ -186,7 +188,7 @@ export function tool(): Dashboard {
         ids,
         { x: 0, y: 31, w: 12, h: 9 },
         'Callers',
-        'Who called this tool (enduser.id; "none" = no identity), in sessions active in the time range.',
+        'Who called this tool (enduser.id; "none" = no identity), calls made in the time range.',
       )
         .withTarget(prom('A', `sum by (caller) (${total(M.calls)})`, { instant: true, table: true }))
         .withTransformation(organize(['caller', 'Value'], { Value: 'calls' })),

@@ -283,8 +283,15 @@ describe('dashboards', () => {
     assert.match(overview, /histogram_quantile\(0\.5, .*tool_call_duration_seconds_bucket/);
     assert.match(overview, /histogram_quantile\(0\.95, .*tool_call_duration_seconds_bucket/);
     assert.match(overview, /sum by \(tool\) \(rate\(mcp_audit_result_bytes_total/);
-    assert.match(overview, /topk\(10, sum by \(session_id\) \(max_over_time\(mcp_audit_tool_calls_total/);
-    assert.match(overview, /topk\(10, sum by \(session_id\) \(max_over_time\(mcp_audit_result_bytes_total/);
+    // top sessions: counted in the range, reset-aware (never the largest or a sum of counter values)
+    assert.match(
+      overview,
+      /topk\(10, sum by \(session_id\) \(sum_over_time\(\(\(last_over_time\(mcp_audit_tool_calls_total/,
+    );
+    assert.match(
+      overview,
+      /topk\(10, sum by \(session_id\) \(sum_over_time\(\(\(last_over_time\(mcp_audit_result_bytes_total/,
+    );
     assert.match(overview, /caller="none"/);
     assert.match(overview, /ALERTS\{alertname=~"Mcp\.\*", alertstate="firing"\}/);
     const session = files['mcp-session.json']!;
