@@ -35,10 +35,13 @@ export function siemForwarding(o: Observations): Check {
   );
   const routes = new Set<string>();
   const local = new Set<string>();
-  for (const [, p] of traces) {
-    const list = isMap(p) && Array.isArray(p.exporters) ? p.exporters : [];
-    for (const e of list) {
-      if (typeof e !== 'string' || e in connectors || !(e in exporters)) continue;
+  for (const p of fedBy(
+    traces.map(([, p]) => p),
+    Object.values(pipelines),
+    connectors,
+  )) {
+    for (const e of listOf(p, 'exporters')) {
+      if (e in connectors || !(e in exporters)) continue;
       if (isSiemExporter(e)) routes.add(e);
       else local.add(e);
     }
@@ -51,7 +54,7 @@ export function siemForwarding(o: Observations): Check {
       id,
       title,
       ok: false,
-      evidence: `${read}: traces pipelines export only to ${[...local].sort().join(', ') || 'nothing'} (Jaeger, files, the evidence sink are not a SIEM); add collector/siem.yaml or your SIEM's exporter`,
+      evidence: `${read}: traces pipelines export only to ${[...local].sort().join(', ') || 'nothing'} (Jaeger, files, the evidence sink are not a SIEM); add collector/siem.yaml, collector/siem-syslog.yaml or your SIEM's exporter`,
     };
   return {
     id,
@@ -59,6 +62,30 @@ export function siemForwarding(o: Observations): Check {
     ok: true,
     evidence: `${read}: traces pipeline exports to ${[...routes].sort().join(', ')}`,
   };
+}
+
+const listOf = (pipeline: unknown, key: 'receivers' | 'exporters'): string[] =>
+  isMap(pipeline) && Array.isArray(pipeline[key])
+    ? pipeline[key].filter((e): e is string => typeof e === 'string')
+    : [];
+
+/**
+ * The given pipelines and every pipeline their spans reach through connectors (e.g. the syslog
+ * route: traces → auditlog connector → a logs pipeline exporting to syslog).
+ */
+function fedBy(start: unknown[], all: unknown[], connectors: Record<string, unknown>): Set<unknown> {
+  const reached = new Set<unknown>(start);
+  const queue = [...start];
+  while (queue.length > 0) {
+    const via = listOf(queue.shift(), 'exporters').filter((e) => e in connectors);
+    for (const p of all) {
+      if (!reached.has(p) && listOf(p, 'receivers').some((r) => via.includes(r))) {
+        reached.add(p);
+        queue.push(p);
+      }
+    }
+  }
+  return reached;
 }
 
 /** A SIEM route: any exporter that is not Jaeger, a local file/debug sink or the evidence log. */
