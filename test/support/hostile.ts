@@ -341,7 +341,7 @@ export function otlpBodies(valid: Buffer, validProto: Buffer, maxBodyBytes: numb
 }
 
 /** A well-formed trace request holding one MCP client span (a new span id each call), as OTLP/JSON and OTLP/protobuf. */
-export function validOtlpBodies(): { json: Buffer; proto: Buffer } {
+export function validOtlpBodies(): { json: Buffer; proto: Buffer; spanIds: string[] } {
   const exporter = new InMemorySpanExporter();
   const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
   const tracer = provider.getTracer('hostile-corpus');
@@ -357,6 +357,7 @@ export function validOtlpBodies(): { json: Buffer; proto: Buffer } {
   return {
     json: Buffer.from(JsonTraceSerializer.serializeRequest([a!])!),
     proto: Buffer.from(ProtobufTraceSerializer.serializeRequest([b!])!),
+    spanIds: [a!.spanContext().spanId, b!.spanContext().spanId],
   };
 }
 
