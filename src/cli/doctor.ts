@@ -9,7 +9,7 @@ import type { Check, Observations } from '../doctor/observations.js';
 import { parseDuration } from '../doctor/duration.js';
 import { readJaeger } from '../doctor/jaeger.js';
 import { readPrometheus } from '../doctor/prometheus.js';
-import { readPipeline } from '../doctor/pipeline.js';
+import { readPipeline, readScrapeInterval } from '../doctor/pipeline.js';
 import { runPipelineChecks } from '../doctor/pipeline-checks.js';
 import { endpoint, readMergedYaml, type Endpoint } from '../doctor/sources.js';
 import { parse } from './args.js';
@@ -76,6 +76,8 @@ export const doctorCommand: Command = {
       opts.collectorConfig.length ? readConfig(opts.collectorConfig, '--collector-config') : undefined,
       opts.jaegerConfig.length ? readConfig(opts.jaegerConfig, '--jaeger-config') : undefined,
     ]);
+    // The step of the reset-aware totals: exact across collector restarts at the scrape interval.
+    const scrapeSeconds = await readScrapeInterval(opts.prometheus, opts.timeoutMs);
     const [jaeger, prometheus, pipelineData] = await Promise.all([
       readJaeger(opts.jaeger, {
         service: opts.service,
@@ -87,11 +89,13 @@ export const doctorCommand: Command = {
         service: opts.service,
         lookback: opts.lookback,
         lookbackSeconds: opts.lookbackSeconds,
+        scrapeSeconds,
         timeoutMs: opts.timeoutMs,
       }),
       readPipeline(opts.prometheus, {
         lookback: opts.lookback,
         lookbackSeconds: opts.lookbackSeconds,
+        scrapeSeconds,
         timeoutMs: opts.timeoutMs,
         auditFiles: opts.auditFiles,
       }),

@@ -8,34 +8,32 @@
 // after a restart a series shows only what the new process counted.
 //
 // The expression walks the range in steps (a subquery) and adds, at each step, what the counter
-// gained since the previous step, from the step's last sample:
-//  - no reset: the difference with the last sample before the step (`prev`);
-//  - a reset inside the step (the value fell below `prev`): the pre-reset peak's gain over `prev`
-//    (the largest sample inside the step, when above `prev`) plus the new process's count;
-//  - no earlier sample (a series born in the range, or back after a gap longer than `gap`): its
-//    whole value.
-// `prev` is read with last_over_time over `gap`, which ignores staleness markers, so the scrapes
-// that failed while the collector was down do not make the restarted series look new.
-// Exact as long as a series resets at most once per step and a restarted process's first sample
-// is below its predecessor's last (else Prometheus cannot see the reset at all).
+// gained since the previous step, from the step's last sample (`cur`, read with last_over_time,
+// which skips staleness markers, so the samples scraped just before a crash are counted):
+//  - no earlier sample live at the previous step (a series born in the range, or one that went
+//    stale because its collector stopped answering, and is back): its whole value, since what it
+//    shows now was counted by a process started since;
+//  - else no reset: the difference with that sample (`prev`);
+//  - else (the value fell: a restart between two scrapes) the pre-reset peak's gain over `prev`
+//    (the largest sample inside the step, when above `prev`) plus the new process's count.
+// Exact when the step is at most the scrape interval (a collector outage then always leaves a
+// step where the series is stale) and a series resets at most once per step. A scrape that fails
+// while the collector lives on also makes its series stale: its next value is counted whole, an
+// overcount by what the series had counted (docs/reliability.md).
 
 export interface RangeTotalOptions {
   /** The range, e.g. `$__range` or `1h`. */
   range: string;
-  /** The subquery step, e.g. `$__interval` or `15s`: at most one reset per step is told apart. */
+  /** The subquery step, at most the scrape interval: e.g. `$__interval` or `5s`. */
   step: string;
-  /** How far back the previous sample is looked for (default 5m, Prometheus' lookback). */
-  gap?: string;
 }
 
 /** Per-series count of `selector` over the range (one series per input series, no __name__). */
 export function rangeIncrease(selector: string, o: RangeTotalOptions): string {
-  const gap = o.gap ?? '5m';
   const s = selector;
-  // The step's last sample (not the instant value, which a staleness marker hides: the samples
-  // scraped just before the collector died would be skipped) and the last one before the step.
   const cur = `last_over_time(${s}[${o.step}])`;
-  const prev = `last_over_time(${s}[${gap}] offset ${o.step})`;
+  // An instant selector: absent when the series was stale (or did not exist) a step ago.
+  const prev = `${s} offset ${o.step}`;
   const gain = `(${cur} - ${prev} >= 0)`;
   const afterReset = `(${cur} + clamp_min(max_over_time(${s}[${o.step}]) - ${prev}, 0))`;
   // `+ 0` drops the metric name (last_over_time keeps it) as the other terms do: one series each.

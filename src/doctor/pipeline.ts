@@ -6,6 +6,7 @@
 import { readAuditFile, type AuditFileSummary } from '../evidence/collector-audit-file.js';
 import { rangeTotal } from '../detection/range-total.js';
 import { durationLiteral } from '../detection/rules/promql.js';
+import { parseDuration } from './duration.js';
 import { PIPELINE_METRICS } from '../detection/pipeline-metrics.js';
 import { getJson, settle, type Endpoint, type Settled } from './sources.js';
 
@@ -44,17 +45,38 @@ export interface PipelineData {
 export interface PipelineQuery {
   lookback: string;
   lookbackSeconds: number;
+  /** Prometheus' scrape interval, the step of the range totals (default 15 s). */
+  scrapeSeconds?: number;
   timeoutMs: number;
   auditFiles: string[];
 }
 
-/** The subquery step of the range totals: 15 s, coarser for long lookbacks (at most ~1,000 steps). */
-export function totalStep(lookbackSeconds: number): string {
-  return durationLiteral(stepSeconds(lookbackSeconds));
+/** Beyond this many steps a range total gets coarser (cheaper, exact only between restarts). */
+const MAX_STEPS = 20_000;
+
+/** The subquery step of the range totals: the scrape interval, which makes them exact across
+ * collector restarts (range-total.ts), coarser only past MAX_STEPS. */
+export function totalStep(lookbackSeconds: number, scrapeSeconds?: number): string {
+  return durationLiteral(stepSeconds(lookbackSeconds, scrapeSeconds));
 }
 
-function stepSeconds(lookbackSeconds: number): number {
-  return Math.max(15, Math.ceil(lookbackSeconds / 1000));
+function stepSeconds(lookbackSeconds: number, scrapeSeconds = 15): number {
+  return Math.max(scrapeSeconds, Math.ceil(lookbackSeconds / MAX_STEPS));
+}
+
+/** The shortest scrape interval of Prometheus' active targets; undefined when it cannot be read. */
+export async function readScrapeInterval(ep: Endpoint, timeoutMs: number): Promise<number | undefined> {
+  try {
+    const body = (await getJson(ep, 'api/v1/targets', { state: 'active' }, 'Prometheus', timeoutMs)) as {
+      data?: { activeTargets?: Array<{ scrapeInterval?: string }> };
+    };
+    const seconds = (body.data?.activeTargets ?? [])
+      .map((t) => parseDuration(t.scrapeInterval ?? ''))
+      .filter((s): s is number => s !== null);
+    return seconds.length ? Math.min(...seconds) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -62,15 +84,15 @@ function stepSeconds(lookbackSeconds: number): number {
  * multiples of the step, so evaluated now its last step can be up to a step old and miss the
  * latest samples; evaluated at the next multiple, its last step covers them.
  */
-export function totalTime(lookbackSeconds: number, nowMs = Date.now()): string {
-  const step = stepSeconds(lookbackSeconds);
+export function totalTime(lookbackSeconds: number, scrapeSeconds?: number, nowMs = Date.now()): string {
+  const step = stepSeconds(lookbackSeconds, scrapeSeconds);
   return String(Math.ceil(nowMs / 1000 / step) * step);
 }
 
 export async function readPipeline(ep: Endpoint, q: PipelineQuery): Promise<PipelineData> {
   const t = q.timeoutMs;
-  const range = { range: q.lookback, step: totalStep(q.lookbackSeconds) };
-  const at = totalTime(q.lookbackSeconds);
+  const range = { range: q.lookback, step: totalStep(q.lookbackSeconds, q.scrapeSeconds) };
+  const at = totalTime(q.lookbackSeconds, q.scrapeSeconds);
   const total = (metric: string): Promise<number> =>
     vector(ep, rangeTotal(metric, range), t, at).then((v) => v[0]?.value ?? 0);
   const totalBy = (metric: string, by: string[]): Promise<Sample[]> =>

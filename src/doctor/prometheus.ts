@@ -27,6 +27,8 @@ export interface PrometheusQuery {
   /** Prometheus range, e.g. 1h. */
   lookback: string;
   lookbackSeconds: number;
+  /** Prometheus' scrape interval, the step of the range totals (default 15 s). */
+  scrapeSeconds?: number;
   timeoutMs: number;
 }
 
@@ -37,8 +39,8 @@ export async function readPrometheus(ep: Endpoint, q: PrometheusQuery): Promise<
     return parts.length ? `{${parts.join(',')}}` : '';
   };
   // Counted across collector restarts (its counters start again at zero): never a sum of values.
-  const range = { range: q.lookback, step: totalStep(q.lookbackSeconds) };
-  const at = totalTime(q.lookbackSeconds);
+  const range = { range: q.lookback, step: totalStep(q.lookbackSeconds, q.scrapeSeconds) };
+  const at = totalTime(q.lookbackSeconds, q.scrapeSeconds);
   const sum = (metric: string, extra = ''): Promise<number | null> =>
     vector(ep, rangeTotal(`${metric}${sel(extra)}`, range), t, at).then((v) => v[0]?.value ?? null);
   const [version, calls, callsWithCaller, callsWithCallerAndSession, errors, alertRules, retention] =

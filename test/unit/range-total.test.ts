@@ -37,13 +37,22 @@ const CASES: Case[] = [
   },
   // 1..10 then 2, 4: the restart fell between two scrapes, no staleness marker.
   { name: 'restart between scrapes', values: '_ 1+1x9 2 4', interval: '15s', step: '15s', calls: 14 },
-  // Scraped every 5s, stepped every 30s: the pre-reset peak lies inside the step that sees the reset.
+  // The restarted process re-sends what the SDKs queued while it was down: its first scraped
+  // value is above the last one before the crash (the failed scrapes show the restart).
   {
-    name: 'scrapes finer than the step',
-    values: '_x3 1+1x20 stale 1+1x5',
+    name: 'restart overtaking the old value',
+    values: '_ 1+1x4 stale 10+1x5',
+    interval: '15s',
+    step: '15s',
+    calls: 20,
+  },
+  // Scraped every 5s, stepped every 5s, two failed scrapes.
+  {
+    name: 'restart with a 5s scrape',
+    values: '_x3 1+1x20 stale stale 30+1x5',
     interval: '5s',
-    step: '30s',
-    calls: 27,
+    step: '5s',
+    calls: 56,
   },
   // Scraped every 30s, stepped every 15s.
   {

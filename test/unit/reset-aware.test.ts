@@ -48,7 +48,7 @@ function template(build: (s: string, d: string[]) => string, durations: number):
 }
 
 const SAFE_FORMS: RegExp[] = [
-  template((s, [r, t, g]) => rangeIncrease(s, { range: r!, step: t!, gap: g! }), 3),
+  template((s, [r, t]) => rangeIncrease(s, { range: r!, step: t! }), 2),
   template((s, [w]) => windowIncrease(s, w!), 1),
   template((s, [t]) => changeTimes(s, t!), 1),
   // a subquery step's increase, a reset or a new series counting its whole value (McpDataThenEgress)
