@@ -274,6 +274,51 @@ describe('dashboard queries against the real stack', { timeout: 30 * 60_000 }, (
     assert.ok(checked >= 5, `only ${checked} variables`);
   });
 
+  it("the totals count the session's calls, and the pipeline row shows a healthy pipeline", async () => {
+    const target = (file: string, title: string, refId = 'A') => {
+      const p = panels(dashboards[file]!).find((x) => x.title === title);
+      assert.ok(p, `${file}: no panel '${title}'`);
+      const t = p.targets.find((x: Json) => x.refId === refId);
+      return substitute(t.expr, values);
+    };
+    const instant = async (expr: string) =>
+      waitFor(
+        async () => {
+          const r = await run(stack, expr, true);
+          return r.length > 0 ? r : undefined;
+        },
+        { timeoutMs: 30_000, intervalMs: 1000, message: `no series for ${expr}` },
+      );
+    // Reset-aware totals over the range: the session's six calls, once each.
+    const top = await waitFor(
+      async () => {
+        const r = await run(stack, target('mcp-overview.json', 'Top sessions by calls'), true);
+        const mine = r.find((x) => x.metric.session_id === SESSION);
+        return mine && Number(mine.value[1]) === CALLS.length ? mine : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 1000, message: `Top sessions by calls never showed ${CALLS.length}` },
+    );
+    assert.ok(top);
+    // The pipeline row: nothing refused, dropped or failed; the queued exporters listed.
+    for (const title of [
+      'Spans refused by the collector',
+      'Memory-limiter refusals',
+      'Spans dropped by SDKs',
+      'Spans failed to export',
+    ]) {
+      const r = await instant(target('mcp-overview.json', title));
+      assert.equal(Number(r[0].value[1]), 0, `${title}: ${JSON.stringify(r)}`);
+    }
+    const failures = await instant(target('mcp-overview.json', 'Export failures by exporter'));
+    const exporters = failures.map((x) => x.metric.exporter).sort();
+    for (const e of ['file/audit', 'otlp_grpc/jaeger', 'otlp_http/evidence'])
+      assert.ok(exporters.includes(e), `Export failures by exporter lists ${e}: ${exporters.join(', ')}`);
+    assert.ok(failures.every((x) => Number(x.value[1]) === 0));
+    const fill = await instant(target('mcp-overview.json', 'Exporter queue fill'));
+    assert.deepEqual(fill.map((x) => x.metric.exporter).sort(), ['otlp_grpc/jaeger', 'otlp_http/evidence']);
+    assert.ok(fill.every((x) => Number(x.value[1]) >= 0 && Number(x.value[1]) < 0.8));
+  });
+
   it('every panel query parses and returns at least one series', async () => {
     const queries = Object.entries(dashboards).flatMap(([n, d]) =>
       promQueries(n, d).map((q) => ({ ...q, instant: isInstant(d, q), expr: substitute(q.expr, values) })),

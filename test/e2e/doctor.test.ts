@@ -430,22 +430,23 @@ test('pipeline health: spans an SDK dropped at a full queue and a torn audit fil
 test('after a collector SIGKILL the call count is every call made, not a bare sum of the new counters', async () => {
   await healthy.restart('collector', { signal: 'SIGKILL' });
   const session = `sess-${runId}-ok`;
-  // One more db_query call (the series held 2 before the crash): Prometheus sees its counter fall
-  // from 2 to 1, the reset it can see (a restarted counter that had already overtaken the old
-  // value would look like growth, docs/reliability.md).
-  const more = toolCallSpan('db_query', [
-    str('gen_ai.conversation.id', session),
-    str('enduser.id', CALLER),
-    str('gen_ai.tool.call.arguments', '{}'),
-    int('mcp_audit.result.size', 10),
-  ]);
-  await send(healthy, HEALTHY, [more]);
-  // The restarted collector counts from zero: a bare sum now shows 1 of the 6 calls.
+  // Three more db_query calls: the series held 2 before the crash and shows 3 after it, so the
+  // values alone look like growth; the failed scrapes while the collector was down tell the restart.
+  const more = [0, 1, 2].map((page) =>
+    toolCallSpan('db_query', [
+      str('gen_ai.conversation.id', session),
+      str('enduser.id', CALLER),
+      str('gen_ai.tool.call.arguments', JSON.stringify({ page })),
+      int('mcp_audit.result.size', 10),
+    ]),
+  );
+  await send(healthy, HEALTHY, more);
+  // The restarted collector counts from zero: a bare sum now shows 3 of the 8 calls.
   await waitFor(
     async () =>
       (
         await promQuery(healthy.prometheusUrl!, `sum(mcp_audit_tool_calls_total{service_name="${HEALTHY}"})`)
-      )[0]?.value[1] === '1',
+      )[0]?.value[1] === '3',
     { timeoutMs: 45_000, message: 'Prometheus did not scrape the restarted collector' },
   );
   const j = parseJson(
@@ -459,10 +460,10 @@ test('after a collector SIGKILL the call count is every call made, not a bare su
       '--json',
     ]),
   );
-  assert.match(byId(j, 'calls_recorded').evidence, /mcp_audit_tool_calls_total\{service_name="[^"]+"\} = 6/);
+  assert.match(byId(j, 'calls_recorded').evidence, /mcp_audit_tool_calls_total\{service_name="[^"]+"\} = 8/);
   assert.match(
     byId(j, 'errors_recorded').evidence,
     /mcp_audit_tool_errors_total\{service_name="[^"]+"\} = 1/,
   );
-  assert.match(byId(j, 'caller_identity').evidence, /6\/6 \(100%\) of mcp_audit_tool_calls_total/);
+  assert.match(byId(j, 'caller_identity').evidence, /8\/8 \(100%\) of mcp_audit_tool_calls_total/);
 });
