@@ -178,16 +178,16 @@ PATTERNS = [
  *provider_patterns(),
  ("iban", r'\b[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b', "[REDACTED:iban]",
   "IBANs, with or without spaces"),
- ("card", r'\b[2-6][0-9]{3}(?:[ -]?[0-9]){9,15}\b', "[REDACTED:card]",
-  "payment card numbers, 13-19 digits starting 2-6, spaces or dashes allowed (no Luhn check here: fails closed)"),
+ ("card", rf'(^|[^\p{{L}}\p{{N}}_.])[1-6](?:(?:{SEP_NO_DOT}*[0-9]){{3}}(?:{SEP}*[0-9]){{9,15}}|[0-9]?(?:\.[0-9]{{1,2}}){{6,18}})\b', "${1}[REDACTED:card]",
+  "payment card numbers, 13-19 digits starting 1-6 (1: UATP), any separators between digits, dots only after the first four digits or between groups of one or two digits (so IP addresses and decimals stay; no Luhn check here: fails closed)"),
  ("ssn", r'\b(?:00[1-9]|0[1-9][0-9]|[1-578][0-9]{2}|6[0-57-9][0-9]|66[0-57-9])[- ](?:0[1-9]|[1-9][0-9])[- ](?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})\b', "[REDACTED:ssn]",
   "US social security numbers with valid structure (area not 000/666/9xx, group not 00, serial not 0000)"),
  ("email", r'(^|[^/\p{L}\p{N}\p{Cf}._%+-])[\p{L}\p{N}\p{Cf}._%+-]+(?:@|%40|\x{FF20}|\x{FE6B})\p{Cf}*[\p{L}\p{N}\p{Cf}.-]+\.[\p{L}]{2,}', "${1}[REDACTED:email]",
   "email addresses, also URL-encoded (%40), with a fullwidth or small @, Unicode letters or zero-width characters; not user@host right after scheme:// (URL userinfo)"),
- ("phone", r'(?:\+[1-9][0-9]{0,2}(?:[ .-]?\(?[0-9]{1,4}\)?){2,7}|\([0-9]{3}\) ?[0-9]{3}[ .-]?[0-9]{4}|\b[0-9]{3}[ .-][0-9]{3}[ .-][0-9]{4}|\b0[1-9][0-9]{0,2}[ ./-][1-9][0-9]{5,7})\b', "[REDACTED:phone]",
+ ("phone", r'(?:\+[1-9][0-9]{0,2}(?:[ .-]?\(?[0-9]{1,4}\)?){2,7}|\([0-9]{3}\)[ ./-]{0,3}[0-9]{3}[ ./-]{0,3}[0-9]{4}|\b[0-9]{3}[ .-][0-9]{3}[ .-][0-9]{4}|\b0[1-9][0-9]{0,2}[ ./-][1-9][0-9]{5,7})\b', "[REDACTED:phone]",
   "phone numbers: international (+CC and any grouping), (NNN) NNN-NNNN, NNN-NNN-NNNN, NNN.NNN.NNNN, NNN NNN NNNN, national with a trunk 0 (09-7625400)"),
- ("iban_shape", f'(^|{NOT_ALNUM})[A-Z]{{2}}{DIGIT}{{2}}(?:{SEP}*[A-Z{DIGIT}]{{4}}){{2,7}}(?:{SEP}*[A-Z{DIGIT}]{{1,4}})?', "${1}[REDACTED:iban]",
-  "IBAN-shaped runs whose digits may be any Unicode digit, groups split by any separators (NBSP, dots, zero-width characters, ...)"),
+ ("iban_shape", f'(^|{NOT_ALNUM})(?:[A-Z]{{2}}{DIGIT}{{2}}(?:{SEP}*[A-Z{DIGIT}]{{4}}){{2,7}}(?:{SEP}*[A-Z{DIGIT}]{{1,4}})?|[a-z]{{2}}{DIGIT}{{2}}(?:{SEP}*[a-z{DIGIT}]{{4}}){{2,7}}(?:{SEP}*[a-z{DIGIT}]{{1,4}})?)', "${1}[REDACTED:iban]",
+  "IBAN-shaped runs (upper or lower case) whose digits may be any Unicode digit, groups split by any separators (NBSP, dots, zero-width characters, ...)"),
  ("number_shape", f'(^|{NOT_ALNUM})(?:{DIGIT}{{3}}{SEP}+{DIGIT}{{2}}{SEP}+{DIGIT}{{4}}|{DIGIT}{{4}}(?:{SEP}+{DIGIT}{{4}}){{3}})({NOT_ALNUM}|$)'
   f'|(^|[^\p{{L}}\p{{N}}_.]){DIGIT}(?:{SEP_NO_DOT}*{DIGIT}){{8,}}({NOT_ALNUM}|$)', "${1}${3}[REDACTED:number]${2}${4}",
   "SSN-shaped (3-2-4) and card-shaped (4x4) digits split by any separators, and any run of 9 or more digits split by any separators but dots "
@@ -401,10 +401,13 @@ def evasive(rx: str, rep: str) -> tuple[str, str]:
 
 # Token characters for the two shape rules below: ASCII and fullwidth letters and digits, any
 # decimal digit, and the punctuation tokens are built from.
-TOKEN = r"[A-Za-z0-9\x{FF10}-\x{FF19}\x{FF21}-\x{FF3A}\x{FF41}-\x{FF5A}\p{Nd}_+/=.~:%-]"
+TOKEN = r"[A-Za-z0-9\x{FF10}-\x{FF19}\x{FF21}-\x{FF3A}\x{FF41}-\x{FF5A}\x{FF20}\p{Nd}_+/=.~:%@#-]"
+# Digit groups joined by separators on either side of such a run belong to it (a card or SSN
+# whose other groups carry no invisible character).
+DIGIT_GROUPS = r"(?:[\p{Zs}\p{Pd} ./_-]*[\p{Nd}\p{Cf}]+)"
 FULLWIDTH_ALNUM = r"[\x{FF10}-\x{FF19}\x{FF21}-\x{FF3A}\x{FF41}-\x{FF5A}]"
 SHAPE_RULES = [
- ("invisible", rf"{TOKEN}*(?:(?:\p{{Cf}}|{PCT_CF})+{TOKEN}+)+", "[REDACTED:evasion]",
+ ("invisible", rf"(?:[\p{{Nd}}\p{{Cf}}]+[\p{{Zs}}\p{{Pd}} ./_-]+)*{TOKEN}*(?:(?:\p{{Cf}}|{PCT_CF})+{TOKEN}+)+{DIGIT_GROUPS}*", "[REDACTED:evasion]",
   "fails closed: a run of token characters with a format character (zero-width space or joiner, word joiner, soft hyphen, BOM; raw or percent-encoded) inside or in front is masked whole"),
  ("fullwidth", rf"{TOKEN}*(?:{FULLWIDTH_ALNUM}{TOKEN}*){{6,}}", "[REDACTED:evasion]",
   "fails closed: a run of token characters with six or more fullwidth letters or digits is masked whole"),
@@ -415,10 +418,22 @@ PRIVATE_KEY = (
     + tolerant("KEY") + r"(?:[ A-Z\x{FF21}-\x{FF3A}\p{Zs}\p{Cf}]|%20)*-----"
     + r"(?:[\s\S]*?-----END[^-]*-----|[A-Za-z0-9+/=\s\\%\x{FF10}-\x{FF5A}\p{Nd}\p{Cf}]*)"
 )
+# The shape rules run first (after PEM blocks): a token split by an invisible character must be
+# masked whole before a class pattern masks a piece of it and leaves the rest.
+# The scheme word of a bearer/basic credential may carry invisible characters itself: that rule
+# spells the words with them and runs before the shape rules, which would mask the word alone.
+_CF = r"\p{Cf}*"
+_bearer = next(p for p in PATTERNS if p[0] == "bearer")
+BEARER = (
+    "bearer",
+    *evasive(_bearer[1].replace("(bearer|basic)", f"({_CF.join('bearer')}|{_CF.join('basic')})"), _bearer[2]),
+    _bearer[3],
+)
 PATTERNS = (
     [(cls, PRIVATE_KEY, rep, comment) for cls, _rx, rep, comment in PATTERNS[:1]]
+    + [BEARER]
     + SHAPE_RULES
-    + [(cls, *evasive(rx, rep), comment) for cls, rx, rep, comment in PATTERNS[1:]]
+    + [(cls, *evasive(rx, rep), comment) for cls, rx, rep, comment in PATTERNS[1:] if cls != "bearer"]
 )
 
 

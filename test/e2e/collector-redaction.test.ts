@@ -21,6 +21,8 @@ import {
   waitFor,
   type Stack,
 } from '../support/stack.js';
+import { TRANSFORMS, leak } from '../support/evasion.js';
+import { loadIndependentCorpus } from '../support/corpus-rates.js';
 
 interface Secret {
   class: string;
@@ -292,6 +294,97 @@ const payload = (): unknown => ({
   ],
 });
 
+// The collector line on its own (spans straight to its receiver, no SDK redaction): every secret
+// of the shared corpus in every evasion form of test/support/evasion.ts (one transform at a time,
+// fixed seed), the look-alikes, and the independent corpus, each as one string attribute.
+const EVASION_SERVICE = `e2e-collector-evasion-${runId}`;
+// The look-alikes the collector masks although they hold no secret: it cannot run checksums
+// (Luhn, mod-97, SSN structure) or tell an order id from a phone number, so it fails closed on
+// the shape. Pinned so a change in either direction shows; docs/redaction.md gives the figure.
+const COLLECTOR_LOOKALIKES_MASKED = 28;
+
+interface EvasionCase {
+  key: string;
+  secret: Secret;
+  input: string;
+  form: string;
+}
+
+function evasionCases(): EvasionCase[] {
+  let seed = 20260318;
+  const rng = (): number => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  const out: EvasionCase[] = [];
+  for (const s of fixtureSecrets) {
+    out.push({ key: `ev.${out.length}`, secret: s, input: s.value, form: 'plain' });
+    for (const t of TRANSFORMS)
+      if (t.applies(s))
+        out.push({ key: `ev.${out.length}`, secret: s, input: t.apply(s, rng), form: t.name });
+  }
+  return out;
+}
+
+const EVASION = evasionCases();
+const LOOKALIKES: string[] = existsSync(FIXTURE)
+  ? ((JSON.parse(readFileSync(FIXTURE, 'utf8')) as { lookalikes?: string[] }).lookalikes ?? [])
+  : [];
+const INDEPENDENT = loadIndependentCorpus();
+
+const evasionPayload = (): unknown => {
+  const one = (name: string, attributes: OtlpAttr[]) =>
+    span({ name, kind: SPAN_KIND.INTERNAL, durationMs: 1, attributes });
+  return {
+    resourceSpans: [
+      {
+        resource: { attributes: [str('service.name', EVASION_SERVICE)] },
+        scopeSpans: [
+          {
+            scope: { name: 'collector-evasion-e2e' },
+            spans: [
+              one(
+                'evasion forms',
+                EVASION.map((c) => str(c.key, c.input)),
+              ),
+              one(
+                'look-alikes',
+                LOOKALIKES.map((l, i) => str(`la.${i}`, l)),
+              ),
+              one(
+                'independent positives',
+                INDEPENDENT.positives.map((p, i) => str(`ip.${i}`, p.value)),
+              ),
+              one(
+                'independent negatives',
+                INDEPENDENT.negatives.map((n, i) => str(`in.${i}`, n.value)),
+              ),
+            ],
+          },
+        ],
+      },
+    ],
+  };
+};
+
+/** The string attributes of every span of `service` in the audit file, by key. */
+function auditAttributes(service: string): Map<string, string> {
+  const out = new Map<string, string>();
+  type Rs = {
+    resource?: { attributes?: OtlpAttr[] };
+    scopeSpans?: Array<{ spans?: Array<{ attributes?: OtlpAttr[] }> }>;
+  };
+  for (const record of readAuditFile(stack.auditFilePath) as Array<{ resourceSpans?: Rs[] }>)
+    for (const rs of record.resourceSpans ?? []) {
+      const svc = rs.resource?.attributes?.find((a) => a.key === 'service.name')?.value;
+      if (!svc || !('stringValue' in svc) || svc.stringValue !== service) continue;
+      for (const ss of rs.scopeSpans ?? [])
+        for (const sp of ss.spans ?? [])
+          for (const a of sp.attributes ?? [])
+            if ('stringValue' in a.value) out.set(a.key, a.value.stringValue);
+    }
+  return out;
+}
+
+const unmasked = (text: string): string => text.replace(/\[REDACTED:[a-z0-9_]+\]|\*\*\*\*/g, '[]');
+
 /** Every string inside a parsed JSON value (keys included). */
 function strings(node: unknown, out: string[] = []): string[] {
   if (typeof node === 'string') out.push(node);
@@ -344,6 +437,12 @@ before(async () => {
     body: JSON.stringify(payload()),
   });
   assert.equal(response.status, 200, await response.text());
+  const evasion = await fetch(`${stack.otlpHttpEndpoint}/v1/traces`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(evasionPayload()),
+  });
+  assert.equal(evasion.status, 200, await evasion.text());
 });
 
 after(async () => {
@@ -408,6 +507,63 @@ test('the evidence-log sink receives OTLP/JSON with every PII value masked', asy
   assertNoSecrets(
     'sink',
     sinkBodies.flatMap((b) => strings(JSON.parse(b.body))),
+  );
+});
+
+test('the collector masks every corpus secret in every evasion form, and fails closed on a pinned number of look-alikes', async (t) => {
+  const attrs = await waitFor(
+    () => {
+      const a = auditAttributes(EVASION_SERVICE);
+      return a.size >= EVASION.length + LOOKALIKES.length && a;
+    },
+    { timeoutMs: 30_000, message: 'the evasion spans did not reach the audit file' },
+  );
+  assert.ok(
+    EVASION.length > 2000 && LOOKALIKES.length > 100,
+    `${EVASION.length} cases, ${LOOKALIKES.length} look-alikes`,
+  );
+  const leaks = EVASION.filter((c) => leak(c.secret, [unmasked(attrs.get(c.key) ?? c.input)]) !== undefined);
+  const forms = new Map<string, number>();
+  for (const c of EVASION) forms.set(c.form, (forms.get(c.form) ?? 0) + 1);
+  t.diagnostic(
+    `collector: ${EVASION.length - leaks.length}/${EVASION.length} evasion cases masked (${[...forms].map(([f, n]) => `${f} ${n}`).join(', ')})`,
+  );
+  assert.deepEqual(
+    leaks.map(
+      (c) => `${c.form} ${c.secret.class} ${JSON.stringify(c.input)} -> ${JSON.stringify(attrs.get(c.key))}`,
+    ),
+    [],
+  );
+  // A replacement template never shows through (`${1}` left in the text drops what it kept).
+  const templates = [...attrs.values()].filter((v) => v.includes('${'));
+  assert.deepEqual(templates, []);
+  const masked = LOOKALIKES.filter((l, i) => attrs.get(`la.${i}`) !== l);
+  t.diagnostic(
+    `collector: ${masked.length}/${LOOKALIKES.length} look-alikes masked (fails closed on the shape)`,
+  );
+  assert.equal(masked.length, COLLECTOR_LOOKALIKES_MASKED, `masked look-alikes: ${JSON.stringify(masked)}`);
+});
+
+test('the collector masks every positive of the independent corpus; its changes to the negatives are counted', async (t) => {
+  const attrs = await waitFor(
+    () => {
+      const a = auditAttributes(EVASION_SERVICE);
+      return a.has(`in.${INDEPENDENT.negatives.length - 1}`) && a;
+    },
+    { timeoutMs: 30_000, message: 'the independent corpus did not reach the audit file' },
+  );
+  const survivors = INDEPENDENT.positives.filter(
+    (p, i) =>
+      leak({ class: p.class, value: p.secret ?? p.value }, [unmasked(attrs.get(`ip.${i}`) ?? p.value)]) !==
+      undefined,
+  );
+  assert.deepEqual(
+    survivors.map((p) => `${p.class} ${JSON.stringify(p.value)}`),
+    [],
+  );
+  const changed = INDEPENDENT.negatives.filter((n, i) => attrs.get(`in.${i}`) !== n.value);
+  t.diagnostic(
+    `collector: ${changed.length}/${INDEPENDENT.negatives.length} independent negatives changed (no checksums in RE2: IBANs with a wrong check digit are masked)`,
   );
 });
 
