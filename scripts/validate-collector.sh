@@ -4,7 +4,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 otelcol=$(bash scripts/build.sh --no-prometheus | sed -n 's/^otelcol-mcp=//p')
 for configs in "collector/config.yaml" "collector/gateway.yaml" "collector/config.yaml collector/siem.yaml" \
-  "collector/config.yaml collector/siem-syslog.yaml" "collector/config.yaml collector/siem.yaml collector/siem-syslog.yaml"; do
+  "collector/config.yaml collector/siem-syslog.yaml" "collector/config.yaml collector/siem.yaml collector/siem-syslog.yaml" \
+  "collector/config.yaml collector/sampling.yaml"; do
   args=()
   for c in $configs; do args+=(--config "$c"); done
   "$otelcol" validate "${args[@]}"

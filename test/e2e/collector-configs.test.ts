@@ -14,6 +14,7 @@ const CONFIGS: string[][] = [
   ['collector/config.yaml', 'collector/siem.yaml'],
   ['collector/config.yaml', 'collector/siem-syslog.yaml'],
   ['collector/config.yaml', 'collector/siem.yaml', 'collector/siem-syslog.yaml'],
+  ['collector/config.yaml', 'collector/sampling.yaml'],
 ];
 
 describe('otelcol-mcp validate', () => {
