@@ -170,7 +170,10 @@ function auditFile(p: PipelineData): Check {
     const torn = s.tears.filter((t) => !t.atEnd);
     const open = s.tears.find((t) => t.atEnd);
     const head = `${file}: ${fmt(s.lines)} lines, ${fmt(s.records)} objects, ${fmt(s.spans)} spans read`;
-    const tail = open ? `; last line ${open.line} unfinished (the collector may be writing it)` : '';
+    const glued = s.glued.length
+      ? `; ${s.glued.length} line(s) holding two objects (a restart after an object, before its newline; nothing lost)`
+      : '';
+    const tail = `${glued}${open ? `; last line ${open.line} unfinished (the collector may be writing it)` : ''}`;
     if (torn.length === 0) {
       parts.push(`${head}, no torn line${tail}`);
       continue;

@@ -39,6 +39,9 @@ export interface AuditFileSummary {
   /** Complete TracesData objects read. */
   records: number;
   spans: number;
+  /** Line numbers holding more than one complete object: a writer killed after an object and
+   * before its newline reached the file (the restarted one appended to the line); nothing lost. */
+  glued: number[];
   tears: Tear[];
 }
 
@@ -135,13 +138,14 @@ export function spanCount(data: TracesData): number {
 
 /** Feeds lines one at a time; `finish` says whether the input ended with a newline. */
 class Tally {
-  readonly summary: AuditFileSummary = { lines: 0, records: 0, spans: 0, tears: [] };
+  readonly summary: AuditFileSummary = { lines: 0, records: 0, spans: 0, glued: [], tears: [] };
   constructor(private readonly onRecord?: (data: TracesData, line: number) => void) {}
 
   add(line: string): void {
     const number = ++this.summary.lines;
     if (line.trim() === '') return;
     const { records, fragments } = parseAuditLine(line);
+    if (records.length > 1) this.summary.glued.push(number);
     for (const r of records) {
       this.summary.records++;
       this.summary.spans += spanCount(r);

@@ -189,16 +189,13 @@ describe('reliability across restarts', () => {
       return Number(body.data.result[0]?.value[1] ?? 0);
     };
     // Stepped at the scrape interval (1 s here), which makes the count exact across the restart.
-    const counted = await value(
-      rangeTotal(calls, { range: '1h', step: '1s' }),
-      Math.ceil(Date.now() / 1000),
-    );
+    const counted = await value(rangeTotal(calls, { range: '1h', step: '1s' }), Math.ceil(Date.now() / 1000));
     const bare = await value(`sum(${calls})`);
     assert.ok(counted <= 1600, `reset-aware total ${counted} above the 1600 calls made`);
     assert.ok(counted > bare, `reset-aware total ${counted} not above the bare sum ${bare}`);
     const pipeline = report.pipeline.map((c) => `${c.id}=${c.ok}`).join(' ');
     process.stdout.write(
-      `# restart: ${produced.length} spans produced; Jaeger has all, once each; audit file misses ${missingInFile}, holds ${duplicatedInFile} twice, ${torn.length} torn line(s) at ${torn.map((t) => t.line).join(', ') || '-'} (${salvaged} spans salvaged from the torn fragments); calls counted ${counted} reset-aware, ${bare} by a bare sum, of 1600; doctor: ${pipeline}\n`,
+      `# restart: ${produced.length} spans produced; Jaeger has all, once each; audit file misses ${missingInFile}, holds ${duplicatedInFile} twice, ${inFile.summary.glued.length} line(s) with two objects glued, ${torn.length} torn line(s) at ${torn.map((t) => t.line).join(', ') || '-'} (${salvaged} spans salvaged from the torn fragments); calls counted ${counted} reset-aware, ${bare} by a bare sum, of 1600; doctor: ${pipeline}\n`,
     );
   });
 });

@@ -130,10 +130,17 @@ describe('collector audit file reader', () => {
     ]);
   });
 
-  it('two objects on one line with no fragment between them are both read, no tear', () => {
+  it('two objects on one line with no fragment between them are both read: glued, no tear', () => {
     const { records, fragments } = parseAuditLine(`${batch(ids('a', 1))}${batch(ids('b', 1))}`);
     assert.equal(records.length, 2);
     assert.deepEqual(fragments, []);
+    // the collector killed after an object, before its newline: the next run appends to the line
+    const { seen, summary } = spanIdsOf(
+      `${batch(ids('a', 2))}\n${batch(ids('b', 2))}${batch(ids('c', 1))}\n`,
+    );
+    assert.equal(seen.size, 5);
+    assert.deepEqual(summary.glued, [2]);
+    assert.deepEqual(summary.tears, []);
   });
 
   it('a line of garbage is one tear; blank lines are skipped', () => {
@@ -194,6 +201,6 @@ describe('collector audit file reader', () => {
     assert.equal(spans, 5);
     assert.deepEqual(summary, parseAuditText(text));
     writeFileSync(file, '');
-    assert.deepEqual(await readAuditFile(file), { lines: 0, records: 0, spans: 0, tears: [] });
+    assert.deepEqual(await readAuditFile(file), { lines: 0, records: 0, spans: 0, glued: [], tears: [] });
   });
 });
