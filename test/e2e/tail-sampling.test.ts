@@ -1,6 +1,7 @@
 // Trace-store sampling (collector/sampling.yaml): the real collector started with config.yaml +
 // sampling.yaml, real Jaeger and Prometheus, an instrumented agent and stdio server making a mix of
-// benign, sensitive-tool, failing, personal-data and risky calls. With the rest-share at 0 %,
+// benign, sensitive-tool, failing, personal-data and risky calls, one past the in-flight mark and one
+// over the bulk bound. With the rest-share at 0 %,
 // every trace that must be kept is in Jaeger and every benign one is absent, by trace id, while
 // the audit file and Prometheus still count every call. At the default share, it measures how many
 // spans the trace store keeps of a soak-like mix (the figure in docs/scale.md).
@@ -19,7 +20,7 @@ import {
   type Stack,
 } from '../support/stack.js';
 
-type Kind = 'benign' | 'sensitive' | 'error' | 'pii' | 'risk';
+type Kind = 'benign' | 'sensitive' | 'error' | 'pii' | 'risk' | 'slow' | 'bulk';
 const KINDS: readonly Kind[] = ['benign', 'sensitive', 'error', 'pii', 'risk'];
 const CALL_OF: Record<Kind, (label: string) => { tool: string; arguments: Record<string, string> }> = {
   benign: (label) => ({ tool: 'lookup', arguments: { label } }),
@@ -27,6 +28,8 @@ const CALL_OF: Record<Kind, (label: string) => { tool: string; arguments: Record
   error: (label) => ({ tool: 'flaky', arguments: { label } }),
   pii: (label) => ({ tool: 'contact_lookup', arguments: { label } }),
   risk: (label) => ({ tool: 'read_doc', arguments: { label, path: '/etc/passwd' } }),
+  slow: (label) => ({ tool: 'slow_lookup', arguments: { label } }),
+  bulk: (label) => ({ tool: 'bulk_lookup', arguments: { label } }),
 };
 
 interface AuditSpan {
@@ -196,7 +199,8 @@ describe('trace-store sampling at 0 % of the rest (collector/sampling.yaml)', ()
   let mix: Mix;
   const PER_KIND = 4;
   // Interleaved, so no kind's traces share a decision batch by position.
-  const plan: Kind[] = Array.from({ length: PER_KIND }, () => KINDS).flat();
+  // Plus one call past the in-flight mark and the latency bound, and one over the bulk bound.
+  const plan: Kind[] = [...Array.from({ length: PER_KIND }, () => KINDS).flat(), 'slow', 'bulk'];
 
   before(async () => {
     const { stack, telemetryUrl } = await startSampledStack('0');
@@ -209,7 +213,7 @@ describe('trace-store sampling at 0 % of the rest (collector/sampling.yaml)', ()
     await mix?.stack.stop();
   });
 
-  it('keeps every sensitive-tool, error, personal-data and risky trace in Jaeger, and no benign one', async () => {
+  it('keeps every sensitive-tool, error, personal-data, risky and alert-signal trace in Jaeger, and no benign one', async () => {
     const { stack, telemetryUrl, kinds } = mix;
     const byLabel = await tracesByLabel(stack, kinds);
     // What makes each call a kind is on its spans (else the test would not tell the policies apart).
@@ -224,19 +228,33 @@ describe('trace-store sampling at 0 % of the rest (collector/sampling.yaml)', ()
       assert.equal(has.error, kind === 'error', `${label}: error.type`);
       assert.equal(has.pii, kind === 'pii', `${label}: personal data in the result`);
       assert.equal(has.risk, kind === 'risk', `${label}: argument risk tag`);
+      assert.equal(
+        spans.some((s) => Number(s.attributes['mcp_audit.result.size']) >= 102_400),
+        kind === 'bulk',
+        `${label}: result over the bulk bound`,
+      );
     }
+    const slowTrace = byLabel.get(`slow-${plan.indexOf('slow')}`)![0]!.traceId;
+    assert.ok(
+      auditSpans(stack).some((s) => s.traceId === slowTrace && s.attributes['mcp_audit.in_flight'] === true),
+      'the slow call emitted its in-flight marker',
+    );
     const decided = await allDecided(stack, telemetryUrl);
     const keep = [...byLabel].filter(([label]) => kinds.get(label) !== 'benign');
     const drop = [...byLabel].filter(([label]) => kinds.get(label) === 'benign');
     // Kept traces reach Jaeger after the exporter's batch; wait for all of them, both spans each.
+    let missing: string[] = [];
     await waitFor(
       async () => {
-        for (const [, spans] of keep)
-          if ((await jaegerSpanCount(stack.jaegerUrl, spans[0]!.traceId)) < 2) return false;
-        return true;
+        missing = [];
+        for (const [label, spans] of keep)
+          if ((await jaegerSpanCount(stack.jaegerUrl, spans[0]!.traceId)) < 2) missing.push(label);
+        return missing.length === 0;
       },
       { timeoutMs: 60_000, message: 'a kept trace did not reach Jaeger with both spans' },
-    );
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}; missing: ${missing.join(', ')}`);
+    });
     // Every trace is decided, so a benign trace Jaeger does not have now is one it never gets.
     for (const [label, spans] of drop)
       assert.equal(await jaegerSpanCount(stack.jaegerUrl, spans[0]!.traceId), 0, `${label} is in Jaeger`);
