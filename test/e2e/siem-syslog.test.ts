@@ -163,6 +163,16 @@ after(async () => {
   if (dir && !process.env.MCP_AUDIT_KEEP_STACK_DIR) rmSync(dir, { recursive: true, force: true });
 });
 
+/** What the collector logged about the syslog exporter (for a timeout's message). */
+function syslogExporterLog(): string {
+  const path = stack.logs.collector;
+  if (!path || !existsSync(path)) return '(no collector log)';
+  const lines = readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((line) => line.includes('syslog/siem') && /warn|error/i.test(line));
+  return lines.slice(-3).join('\n') || '(nothing)';
+}
+
 /** Span ids of the audit file's tools/call spans of `session` and `kind` (what Jaeger stores too). */
 function auditSpanIds(session: string, kind: number): string[] {
   const ids: string[] = [];
@@ -221,17 +231,24 @@ describe('SIEM over syslog RFC 5424 (collector/siem-syslog.yaml) into rsyslog', 
     assert.equal(run.code, 0, run.stderr);
     assert.deepEqual(JSON.parse(run.stdout), { calls });
     // Both sides were recorded: the collector's audit file holds a CLIENT and a SERVER span per call.
+    // Each wait throws what it saw so far, which a timeout reports.
     const clientSpans = await waitFor(
       () => {
         const client = auditSpanIds(SESSION, CLIENT);
-        return client.length === calls && auditSpanIds(SESSION, SERVER).length === calls && client;
+        const server = auditSpanIds(SESSION, SERVER);
+        if (client.length === calls && server.length === calls) return client;
+        throw new Error(`${client.length} CLIENT and ${server.length} SERVER spans so far`);
       },
       { timeoutMs: 60000, message: `the audit file did not get ${calls} calls from both sides` },
     );
-    await waitFor(() => ofSession(SESSION).length >= calls, {
-      timeoutMs: 60000,
-      message: `rsyslog did not get ${calls} messages for session ${SESSION}`,
-    });
+    await waitFor(
+      () => {
+        const got = ofSession(SESSION).length;
+        if (got >= calls) return true;
+        throw new Error(`${got} so far; the syslog exporter logged: ${syslogExporterLog()}`);
+      },
+      { timeoutMs: 60000, message: `rsyslog did not get ${calls} messages for session ${SESSION}` },
+    );
 
     const messages = ofSession(SESSION);
     assert.equal(messages.length, calls, 'one message per call, not one per side');
