@@ -9,7 +9,9 @@ import { isPlain } from '../src/redaction/normalise.js';
 
 const r = createRedactor();
 const twins: Record<string, string> = {
-  'text with an em dash': JSON.stringify({ note: 'Cafe Muller, Zurich - livraison prevue', limit: 5 }),
+  // The same accented text with an ASCII hyphen: it isolates what the dash adds (accented text is
+  // a two-byte string, which every scan pays for whether or not it is normalised).
+  'text with an em dash': JSON.stringify({ note: 'Café Müller, Zürich - livraison prévue', limit: 5 }),
   'fullwidth digits': JSON.stringify({ note: 'ssn 412-55-1234 on file', limit: 5 }),
   'zero-width inside': JSON.stringify({ note: 'ssn 412-55-1234 on file', limit: 5 }),
   'percent-encoded': JSON.stringify({ uri: 'doc://records?owner=sarah@example.com&page=2' }),

@@ -177,12 +177,13 @@ const CORE: Record<(typeof CORE_CLASS_NAMES)[number], Rule> = {
   ssn: { find: findSsns, hint: (_s, d) => d, whole: wholeSsn },
   // E.164 with '+' (8-15 digits, any grouping), or NANP shapes: (415) 555-0132, 415-555-0132,
   // 415.555.0132, 415 555 0132, optionally with a leading 1, or a national number with its trunk
-  // 0 and one separator after the area code (09-7625400, 030 1234567). Bare 10-digit runs are not phones.
+  // 0 and one separator after the area code (09-7625400, 030 1234567; also right after '://', where a
+  // URI's first segment starts). Bare 10-digit runs are not phones.
   phone: {
     re: re(
       '(?<![A-Za-z0-9_+])\\+(?:[1-9][0-9]{6,14}(?![0-9])|[1-9][0-9]{0,2}(?:[ .-]?\\([0-9]{1,4}\\))?[ .-]?[0-9]{1,8}(?:[ ./-]{1,3}[0-9]{1,8}){0,6}(?![A-Za-z0-9]|[.-][0-9]))' +
         '|(?<![A-Za-z0-9_+.-])(?:1[ .-]?)?(?:\\([2-9][0-9]{2}\\)[ ./-]{0,3}[2-9][0-9]{2}[ ./-]{1,3}[0-9]{4}|[2-9][0-9]{2}[ ./-]{1,3}[2-9][0-9]{2}[ ./-]{1,3}[0-9]{4})(?![A-Za-z0-9]|[.-][0-9])' +
-        '|(?<![A-Za-z0-9_+./-])0[1-9][0-9]{0,2}[ ./-][1-9][0-9]{5,7}(?![A-Za-z0-9]|[./-][0-9])',
+        '|(?:(?<![A-Za-z0-9_+./-])|(?<=://))0[1-9][0-9]{0,2}[ ./-][1-9][0-9]{5,7}(?![A-Za-z0-9]|[./-][0-9])',
     ),
     hint: (_s, d) => d,
     accept: (m) => {

@@ -83,7 +83,7 @@ export const PROVIDER_RULES: readonly ProviderRule[] = [
   { name: 'harness_token', hints: ['pat.', 'sat.'], source: `${B}(?:pat|sat)\\.[A-Za-z0-9_-]{22}\\.[0-9a-f]{24}\\.[A-Za-z0-9]{20}${E}` },
   { name: 'maxmind_key', hints: ['_mmk'], source: `${B}[A-Za-z0-9]{6}_[A-Za-z0-9]{29}_mmk${E}` },
   { name: 'dropbox_token', hints: ['sl.'], source: `${B}sl\\.[A-Za-z0-9_=-]{130,160}${E}` },
-  { name: 'azure_storage_key', hints: ['AccountKey=', 'SharedAccessKey=', '=='], source: `(?:(?<=(?:AccountKey|SharedAccessKey)=["\\x27]?)[A-Za-z0-9+/]{20,}={0,2}|(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/]{86}==(?![A-Za-z0-9+/=]))` },
+  { name: 'azure_storage_key', hints: ['AccountKey=', 'SharedAccessKey=', '=='], source: `(?:(?<=(?:AccountKey|SharedAccessKey)=["\\x27]?)[A-Za-z0-9+/]{20,}={0,2}|(?:(?<![A-Za-z0-9+/_-])|(?<=://))[A-Za-z0-9+/]{86}==(?![A-Za-z0-9+/=]))` },
   { name: 'mailchimp_key', hints: ['-us'], source: `${B}[0-9a-f]{32}-us[0-9]{1,2}${E}` },
 ];
 

@@ -132,14 +132,18 @@ function classPrefixes(secrets: Secret[]): Map<string, string> {
 /**
  * The pieces of a secret that are secret, for the partial-leak check: what every secret of its
  * class starts with is a format marker ("AGE-SECRET-KEY-1", "https://discord.com/api/webhooks/"),
- * and so are PEM armour lines, a scheme word ("Bearer"), and the scheme, host and plain-word path
+ * and so are PEM armour lines, a scheme word ("Bearer"), the key of a `Key=value` pair
+ * ("AccountKey=", in a class whose other values are bare), and the scheme, host and plain-word path
  * segments of a URL (whose password, tokens and ids are the secret). Everything else, in every class
  * (including classes added to the corpus later), is secret material.
  */
 function secretPieces(secret: Secret, classPrefix: string | undefined): string[] {
   let value = secret.value;
   if (classPrefix && classPrefix.length < value.length) value = value.slice(classPrefix.length);
-  value = value.replace(/-----(BEGIN|END) [A-Z0-9 ]+-----/g, '\n').replace(/^(Bearer|Basic)\s+/i, '');
+  value = value
+    .replace(/-----(BEGIN|END) [A-Z0-9 ]+-----/g, '\n')
+    .replace(/^(Bearer|Basic)\s+/i, '')
+    .replace(/^[A-Za-z][A-Za-z0-9_]{2,40}=["']?(?=.)/, '');
   const url = /^([a-z][a-z0-9+.-]*:\/\/)?(?:([^:/@\s]*):([^@\s]+)@)?([^/\s]*)(\/.*)?$/is.exec(value);
   if (url && (url[1] || url[3])) {
     // a URL: its password, and the path segments that hold more than a word
