@@ -143,7 +143,7 @@ async function runMix(stack: Stack, session: string, plan: Kind[]): Promise<Map<
     [
       '--import',
       REGISTER_ESM,
-      `${FIXTURES}sampling-agent.mjs`,
+      `${FIXTURES}listed-calls-agent.mjs`,
       `${FIXTURES}sampling-server.mjs`,
       '--import',
       REGISTER_ESM,
@@ -155,7 +155,8 @@ async function runMix(stack: Stack, session: string, plan: Kind[]): Promise<Map<
       OTEL_BSP_SCHEDULE_DELAY: '100',
       OTEL_METRICS_EXPORTER: 'none',
       MCP_AUDIT_FILE: 'off',
-      SESSION_ID: session,
+      CALLER: 'user:sampling',
+      SESSION: session,
       CALLS: JSON.stringify(calls),
     },
     120_000,
