@@ -58,9 +58,13 @@ export function targetsTable(sections: Record<string, Section | undefined>): str
   const sizes = sections.sizes?.summary as Record<string, number> | undefined;
   lines.push(
     row(
-      sizes ? sizes['1 MB']! <= 2 * sizes['4 KB']! : undefined,
+      sizes?.['1 MB'] !== undefined && sizes['4 KB'] !== undefined
+        ? sizes['1 MB'] <= 2 * sizes['4 KB']
+        : undefined,
       'a 1 MB argument/result costs ≤ 2× a 4 KB one (added CPU)',
-      sizes ? `${sizes['1 MB']!.toFixed(0)} µs vs ${sizes['4 KB']!.toFixed(0)} µs` : '—',
+      sizes?.['1 MB'] !== undefined && sizes['4 KB'] !== undefined
+        ? `${sizes['1 MB'].toFixed(0)} µs vs ${sizes['4 KB'].toFixed(0)} µs`
+        : '—',
     ),
   );
   const collector = sections.collector?.summary as { sustained?: number; lossless?: boolean } | undefined;

@@ -245,13 +245,15 @@ const timedCall = () => clientSpan(call) ?? call();
 // per event-loop turn), so a flush alone can miss spans still being finished: flush until the count
 // holds still, so warm-up spans stay out of the timed count and the timed CPU includes that work.
 async function settle() {
+  // Spans of large results end one scan apart (up to a few hundred ms each on a loaded machine):
+  // the count must hold still for a second.
   let last = -1;
-  for (let still = 0; still < 3;) {
+  for (let still = 0; still < 20;) {
     await flush();
     const now = produced().spans;
     still = now === last ? still + 1 : 0;
     last = now;
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 
