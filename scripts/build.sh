@@ -69,41 +69,35 @@ else
   go_build "jaeger (module v$JAEGER_MODULE_VERSION)" "$jaeger" "$MCP_AUDIT_ROOT/jaeger" github.com/jaegertracing/jaeger/cmd/jaeger
 fi
 
-if [[ $with_prometheus -eq 1 && ! -x /usr/bin/prometheus ]]; then
-  command -v apt-get >/dev/null 2>&1 || die "/usr/bin/prometheus is missing and apt-get is not available: install Prometheus 2.x so that /usr/bin/prometheus and /usr/bin/promtool exist"
-  [[ $(id -u) -eq 0 ]] || die "/usr/bin/prometheus is missing: run 'sudo apt-get install -y prometheus' (or this script as root)"
-  log "installing Prometheus from Debian's package (binary used directly, not as a service)"
-  # Keep the package from starting its system service: this stack runs the
-  # binary itself, with its own config, on loopback.
-  made_policy=0
+# apt_install_binary PACKAGE BINARY WHAT: install a Debian package whose binary the stack or the
+# tests run directly, never as a service: a policy-rc.d that refuses every start keeps the package
+# from starting (or replacing) a system service while it installs.
+apt_install_binary() {
+  local package="$1" binary="$2" what="$3" made_policy=0 rc=0
+  command -v apt-get >/dev/null 2>&1 || die "$binary is missing and apt-get is not available: install $what"
+  [[ $(id -u) -eq 0 ]] || die "$binary is missing: run 'sudo apt-get install -y $package' (or this script as root)"
+  log "installing $package from Debian's package (binary used directly, not as a service)"
   if [[ ! -e /usr/sbin/policy-rc.d ]]; then
     printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; made_policy=1
   fi
-  rc=0
-  { DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus >&2 \
-    || { apt-get update >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus >&2; }; } || rc=$?
+  { DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$package" >&2 \
+    || { apt-get update >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$package" >&2; }; } || rc=$?
   [[ $made_policy -eq 1 ]] && rm -f /usr/sbin/policy-rc.d
-  [[ $rc -eq 0 ]] || die "apt-get install prometheus failed (exit $rc)"
+  [[ $rc -eq 0 ]] || die "apt-get install $package failed (exit $rc)"
+}
+
+if [[ $with_prometheus -eq 1 && ! -x /usr/bin/prometheus ]]; then
+  apt_install_binary prometheus /usr/bin/prometheus "Prometheus 2.x so that /usr/bin/prometheus and /usr/bin/promtool exist"
+  # This stack runs the binary itself, with its own config, on loopback: no second Prometheus.
   if command -v systemctl >/dev/null 2>&1 && systemctl is-enabled prometheus >/dev/null 2>&1; then
     systemctl disable --now prometheus >&2 || true
   fi
 fi
 [[ $with_prometheus -eq 0 || -x /usr/bin/prometheus ]] || die "/usr/bin/prometheus not found"
 
+# The SIEM syslog test's receiver.
 if [[ $with_prometheus -eq 1 && ! -x /usr/sbin/rsyslogd ]]; then
-  command -v apt-get >/dev/null 2>&1 || die "/usr/sbin/rsyslogd is missing and apt-get is not available: install rsyslog 8.x (the SIEM syslog test's receiver)"
-  [[ $(id -u) -eq 0 ]] || die "/usr/sbin/rsyslogd is missing: run 'sudo apt-get install -y rsyslog' (or this script as root)"
-  log "installing rsyslog from Debian's package (binary used directly by the tests, not as a service)"
-  # As for Prometheus: the package must not start (or replace) the system's syslog service.
-  made_policy=0
-  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
-    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; made_policy=1
-  fi
-  rc=0
-  { DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends rsyslog >&2 \
-    || { apt-get update >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends rsyslog >&2; }; } || rc=$?
-  [[ $made_policy -eq 1 ]] && rm -f /usr/sbin/policy-rc.d
-  [[ $rc -eq 0 ]] || die "apt-get install rsyslog failed (exit $rc)"
+  apt_install_binary rsyslog /usr/sbin/rsyslogd "rsyslog 8.x (the SIEM syslog test's receiver)"
 fi
 
 echo "otelcol-mcp=$otelcol"
