@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds the mcp-audit backend once, into a cache outside the clone:
 #   otelcol-mcp (collector/otelcol-mcp, collector-contrib v0.161.0) and
-#   Jaeger v2 (jaeger/, module github.com/jaegertracing/jaeger v1.76.0)
+#   Jaeger v2 (jaeger/, module github.com/jaegertracing/jaeger v1.76.0) and
+#   VictoriaMetrics v1.151.0 (victoria-metrics, vmagent, vmauth, vmalert: the store of the
+#   scale-out topology, docs/scale.md) in one directory
 # as ${MCP_AUDIT_CACHE:-~/.cache/mcp-audit}/bin/<name>-<version>-<content hash>,
 # and installs Prometheus from Debian's package when /usr/bin/prometheus is missing,
 # and rsyslog (the syslog receiver of test/e2e/siem-syslog.test.ts) when
@@ -19,7 +21,7 @@ with_prometheus=1
 for arg in "$@"; do
   case "$arg" in
     --no-prometheus) with_prometheus=0 ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) die "unknown argument: $arg" ;;
   esac
 done
@@ -69,6 +71,26 @@ else
   go_build "jaeger (module v$JAEGER_MODULE_VERSION)" "$jaeger" "$MCP_AUDIT_ROOT/jaeger" github.com/jaegertracing/jaeger/cmd/jaeger
 fi
 
+# VictoriaMetrics is built from its own module, unpacked into a scratch directory (the module
+# cache is read-only) so that its go.mod and go.sum, as released, pin every dependency.
+vm_dir="$(victoriametrics_bin_dir)"
+vm_missing=0
+for app in $VICTORIAMETRICS_APPS; do [[ -x "$vm_dir/$app" ]] || vm_missing=1; done
+if [[ $vm_missing -eq 0 ]]; then
+  log "victoriametrics v$VICTORIAMETRICS_VERSION: cached"
+else
+  vm_module=$(cd "$MCP_AUDIT_CACHE" && GOFLAGS=-mod=mod go mod download -json "github.com/VictoriaMetrics/VictoriaMetrics@v$VICTORIAMETRICS_VERSION" \
+    | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  [[ -n "$vm_module" && -f "$vm_module/go.mod" ]] || die "go mod download of VictoriaMetrics v$VICTORIAMETRICS_VERSION failed"
+  vm_src="$MCP_AUDIT_CACHE/build/victoriametrics-$VICTORIAMETRICS_VERSION"
+  rm -rf "$vm_src"; mkdir -p "$vm_src" "$vm_dir"
+  cp -R "$vm_module/." "$vm_src/"; chmod -R u+w "$vm_src"
+  for app in $VICTORIAMETRICS_APPS; do
+    [[ -x "$vm_dir/$app" ]] || go_build "$app (VictoriaMetrics v$VICTORIAMETRICS_VERSION)" "$vm_dir/$app" "$vm_src" "./app/$app"
+  done
+  rm -rf "$vm_src"
+fi
+
 # apt_install_binary PACKAGE BINARY WHAT: install a Debian package whose binary the stack or the
 # tests run directly, never as a service: a policy-rc.d that refuses every start keeps the package
 # from starting (or replacing) a system service while it installs.
@@ -102,6 +124,7 @@ fi
 
 echo "otelcol-mcp=$otelcol"
 echo "jaeger=$jaeger"
+echo "victoriametrics=$vm_dir"
 [[ -x /usr/bin/prometheus ]] && echo "prometheus=/usr/bin/prometheus"
 [[ -x /usr/sbin/rsyslogd ]] && echo "rsyslogd=/usr/sbin/rsyslogd"
 exit 0

@@ -10,6 +10,11 @@ MCP_AUDIT_RUN_DIR="${MCP_AUDIT_RUN_DIR:-$MCP_AUDIT_CACHE/run}"
 # the Jaeger module of jaeger/go.mod (Jaeger v2.13).
 OTELCOL_MCP_VERSION="0.161.0"
 JAEGER_MODULE_VERSION="1.76.0"
+# The store of the scale-out topology (docs/scale.md, "Beyond one machine"): the
+# module github.com/VictoriaMetrics/VictoriaMetrics at this single-node release.
+VICTORIAMETRICS_VERSION="1.151.0"
+# Its apps that build.sh compiles (app/<name>), one binary each.
+VICTORIAMETRICS_APPS="victoria-metrics vmagent vmauth vmalert"
 
 log() { printf '[mcp-audit] %s\n' "$*" >&2; }
 die() { printf '[mcp-audit] error: %s\n' "$*" >&2; exit 1; }
@@ -34,4 +39,11 @@ otelcol_bin_path() {
 }
 jaeger_bin_path() {
   echo "$MCP_AUDIT_BIN_DIR/jaeger-$JAEGER_MODULE_VERSION-$(content_key "$MCP_AUDIT_ROOT/jaeger" go.mod go.sum)"
+}
+# One directory holding every VictoriaMetrics binary, named by the release, the apps and Go
+# (the module's go.sum pins the rest).
+victoriametrics_bin_dir() {
+  local key
+  key=$({ go env GOVERSION GOOS GOARCH; echo "$VICTORIAMETRICS_VERSION $VICTORIAMETRICS_APPS"; } | sha256sum | cut -c1-12)
+  echo "$MCP_AUDIT_BIN_DIR/victoriametrics-$VICTORIAMETRICS_VERSION-$key"
 }
