@@ -10,6 +10,7 @@ import { reportCommand } from './report.js';
 import { sinkCommand } from './sink.js';
 import { verifyCommand } from './verify.js';
 import { wrapCommand } from './wrap.js';
+import { proxyCommand } from './proxy.js';
 import { installCommand, uninstallCommand } from './install.js';
 
 export type { Command } from './command.js';
@@ -22,6 +23,7 @@ export const COMMANDS: readonly Command[] = [
   sinkCommand,
   doctorCommand,
   wrapCommand,
+  proxyCommand,
   installCommand,
   uninstallCommand,
 ];

@@ -15,6 +15,7 @@ import {
   ATTR_MCP_AUDIT_SERVER_NAME,
   ATTR_MCP_AUDIT_SERVER_VERSION,
   ATTR_MCP_PROTOCOL_VERSION,
+  CALLER_SOURCE_AUTH,
   CALLER_SOURCE_CONTEXT,
   CALLER_SOURCE_PROPAGATED,
   ERROR_TYPE_CANCELLED,
@@ -43,6 +44,16 @@ export interface SessionOptions {
   serverName?: string;
   /** Bound on calls waiting for a response per direction; the oldest is ended past it. */
   maxPending?: number;
+}
+
+/** What one HTTP request adds to the connection's description (the stdio relay passes none). */
+export interface RequestScope {
+  /** Attributes of this request only: the peer's address, the MCP session header. */
+  connection?: Attributes;
+  /** The transport's session (Mcp-Session-Id): used when neither flag nor baggage names one. */
+  transportSessionId?: string;
+  /** A caller the proxy authenticated for this request (verified token, trusted gateway header). */
+  authenticatedCaller?: { id: string; scopes?: string[] };
 }
 
 export interface ClientRequestDecision {
@@ -87,7 +98,12 @@ export class ProxySession {
   }
 
   /** A request seen travelling `direction`; for requests toward the server, what to do with it. */
-  request(direction: Direction, request: RpcRequest, raw: Record<string, unknown>): ClientRequestDecision {
+  request(
+    direction: Direction,
+    request: RpcRequest,
+    raw: Record<string, unknown>,
+    scope?: RequestScope,
+  ): ClientRequestDecision {
     this.stats.requests++;
     const { recorder, tracer } = this.options;
     const incoming = readIncomingContext(request);
@@ -97,7 +113,7 @@ export class ProxySession {
       const version = request.params?.protocolVersion;
       if (typeof version === 'string') this.protocolVersion = version;
     }
-    const connection: Attributes = { ...this.options.connection };
+    const connection: Attributes = { ...this.options.connection, ...scope?.connection };
     if (direction === 'to_client') connection[ATTR_PROXY_DIRECTION] = 'server_to_client';
     const lean = withoutArguments(request);
     const { call, ctx } = startCall(tracer, recorder, {
@@ -109,8 +125,12 @@ export class ProxySession {
       protocolVersion: this.protocolVersion,
       server: this.server,
       client: this.client,
-      conversationId: this.options.sessionId ?? incoming.sessionId ?? this.connectionId,
-      caller: this.caller(incoming.callerId),
+      conversationId:
+        this.options.sessionId ?? incoming.sessionId ?? scope?.transportSessionId ?? this.connectionId,
+      caller: this.caller(
+        incoming.callerId,
+        direction === 'to_server' ? scope?.authenticatedCaller : undefined,
+      ),
       turnId: incoming.turnId,
       clientInstrumented: incoming.fromInstrumentedClient,
     });
@@ -203,7 +223,13 @@ export class ProxySession {
     }
   }
 
-  private caller(propagated: string | undefined): CallerInfo | undefined {
+  private caller(
+    propagated: string | undefined,
+    authenticated: RequestScope['authenticatedCaller'],
+  ): CallerInfo | undefined {
+    if (authenticated) {
+      return { id: authenticated.id, source: CALLER_SOURCE_AUTH, propagated, scopes: authenticated.scopes };
+    }
     if (this.options.callerId) {
       return { id: this.options.callerId, source: CALLER_SOURCE_CONTEXT, propagated };
     }
