@@ -490,6 +490,8 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
         MCP_AUDIT_SINK_ENDPOINT: sinkEndpoint,
         MCP_AUDIT_AUDIT_FILE: audit,
         MCP_AUDIT_STORAGE_DIR: join(dir, `${name}-queue`),
+        // The `gateway` label of the remote-write overlay (collector/scale-out.yaml).
+        MCP_AUDIT_GATEWAY_NAME: gatewayCount === 1 ? 'gateway-1' : `gateway-${i + 1}`,
         ...collectorEnv,
       };
       logs[name] = join(dir, `${name}.log`);
