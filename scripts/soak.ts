@@ -5,11 +5,25 @@
 //   SOAK_SESSIONS (50) × SOAK_CALLS (1000) calls, SOAK_PACE_MS (0) between one session's calls.
 //   SOAK_TARGET=collector: against the real collector (otelcol-mcp from the build cache, no
 //   Prometheus) instead, counted by span id in its audit file; its peak memory is reported.
+// With arguments (`npm run soak -- --sessions N [--minutes M]`): N live sessions through the whole
+// stack instead, see scripts/soak-sessions.ts; figures go to docs/scale.md.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { startOtlpReceiver } from '../test/support/otlp-receiver.js';
 import { FIXTURES, REGISTER_ESM, ROOT, otlpEnv } from '../test/support/proc.js';
 import { readAuditFile, startStack } from '../test/support/stack.js';
+
+if (process.argv.length > 2) {
+  const { soakSessions } = await import('./soak-sessions.js');
+  process.exit(
+    await soakSessions(process.argv.slice(2)).catch((error: unknown) => {
+      process.stderr.write(
+        `soak: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      );
+      return 1;
+    }),
+  );
+}
 
 const sessions = Number(process.env.SOAK_SESSIONS ?? '50');
 const calls = Number(process.env.SOAK_CALLS ?? '1000');
