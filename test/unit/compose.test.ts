@@ -214,3 +214,112 @@ describe('docker-compose.yml', { skip: noCompose }, () => {
     }
   });
 });
+
+describe('docker-compose.yml, profile scale-out', { skip: noCompose }, () => {
+  const SCALE_OUT = [
+    'agent',
+    'gateway-1',
+    'gateway-2',
+    'vm-node-1',
+    'vm-node-2',
+    'vmagent',
+    'vmalert',
+    'vmauth',
+  ];
+  let config: Json;
+
+  before(() => {
+    const args = ['compose', '-f', 'docker-compose.yml', '--profile', 'scale-out', 'config'];
+    const quiet = spawnSync('docker', [...args, '--quiet'], { cwd: root, encoding: 'utf8' });
+    assert.equal(
+      quiet.status,
+      0,
+      `docker compose --profile scale-out config --quiet failed:\n${quiet.stderr}`,
+    );
+    const json = spawnSync('docker', [...args, '--format', 'json'], { cwd: root, encoding: 'utf8' });
+    assert.equal(json.status, 0, json.stderr);
+    config = JSON.parse(json.stdout);
+  });
+
+  it('adds the gateways, the agent and the store to the whole stack, only under the profile', () => {
+    assert.deepEqual(Object.keys(config.services).sort(), [...SERVICES, ...SCALE_OUT].sort());
+    for (const name of SCALE_OUT) assert.deepEqual(config.services[name].profiles, ['scale-out'], name);
+  });
+
+  it('every service of the profile has a health check, waits for healthy dependencies, publishes on loopback', () => {
+    for (const name of SCALE_OUT) {
+      const s = config.services[name];
+      assert.ok(s.healthcheck?.test?.length > 1, `${name} has no health check`);
+      for (const [dep, d] of Object.entries<Json>(s.depends_on ?? {})) {
+        assert.equal(d.condition, 'service_healthy', `${name} → ${dep}`);
+        assert.ok(config.services[dep].healthcheck, `${name} waits for ${dep}, which has no health check`);
+      }
+      for (const p of s.ports ?? []) assert.equal(p.host_ip, '127.0.0.1', `${name} publishes ${p.target}`);
+    }
+    const hostPorts = Object.values<Json>(config.services).flatMap((s) =>
+      (s.ports ?? []).map((p: Json) => Number(p.published)),
+    );
+    assert.equal(new Set(hostPorts).size, hostPorts.length, `a host port is published twice: ${hostPorts}`);
+  });
+
+  it('the agent balances over both gateways, which run config.yaml + scale-out.yaml and push to vmagent', () => {
+    const env = (n: string): Json => config.services[n].environment;
+    const agent = config.services.agent;
+    assert.deepEqual(agent.command, ['--config', '/etc/otelcol-mcp/gateway.yaml']);
+    const gatewayVars = placeholders('collector/gateway.yaml');
+    for (const k of Object.keys(env('agent')))
+      assert.ok(gatewayVars.has(k), `gateway.yaml has no \${env:${k}}`);
+    const vars = new Set([
+      ...placeholders('collector/config.yaml'),
+      ...placeholders('collector/scale-out.yaml'),
+    ]);
+    const names = new Set<string>();
+    for (const [i, g] of ['gateway-1', 'gateway-2'].entries()) {
+      const s = config.services[g];
+      assert.deepEqual(s.command, [
+        '--config',
+        '/etc/otelcol-mcp/config.yaml',
+        '--config',
+        '/etc/otelcol-mcp/scale-out.yaml',
+      ]);
+      const binds = s.volumes.filter((v: Json) => v.type === 'bind').map((v: Json) => v.source);
+      assert.ok(binds.includes(join(root, 'collector/scale-out.yaml')), `${g} mounts the overlay`);
+      for (const k of Object.keys(env(g)))
+        assert.ok(vars.has(k), `config.yaml + scale-out.yaml have no \${env:${k}}`);
+      assert.equal(env(g).MCP_AUDIT_REMOTE_WRITE_ENDPOINT, 'http://vmagent:8429/api/v1/write');
+      const grpcPort = String(env(g).MCP_AUDIT_OTLP_GRPC_ENDPOINT).split(':')[1];
+      assert.equal(env('agent')[`MCP_AUDIT_GATEWAY_${i + 1}`], `${g}:${grpcPort}`);
+      names.add(env(g).MCP_AUDIT_GATEWAY_NAME);
+      // Own audit file and queue per gateway.
+      const volumes = s.volumes.filter((v: Json) => v.type === 'volume').map((v: Json) => v.source);
+      assert.deepEqual(volumes.sort(), [`${g}-audit`, `${g}-queue`]);
+    }
+    assert.equal(names.size, 2, 'each gateway labels its series with its own name');
+  });
+
+  it('vmagent writes to both nodes, vmauth reads from both, vmalert runs collector/rules on vmauth', () => {
+    const command = (n: string): string[] => config.services[n].command;
+    assert.deepEqual(
+      command('vmagent').filter((a) => a.startsWith('-remoteWrite.url=')),
+      [
+        '-remoteWrite.url=http://vm-node-1:8428/api/v1/write',
+        '-remoteWrite.url=http://vm-node-2:8428/api/v1/write',
+      ],
+    );
+    const vmauth = readFileSync(join(root, 'docker/vmauth.yml'), 'utf8');
+    for (const node of ['vm-node-1', 'vm-node-2']) {
+      assert.ok(vmauth.includes(`http://${node}:8428/`), `vmauth.yml reads from ${node}`);
+      assert.ok(command(node).includes('-search.minStalenessInterval=60m'), node);
+      const data = config.services[node].volumes.find((v: Json) => v.type === 'volume');
+      assert.equal(data?.source, `${node}-data`);
+    }
+    const vmalert = command('vmalert');
+    assert.ok(vmalert.includes('-datasource.url=http://vmauth:8427'));
+    assert.ok(vmalert.includes('-remoteWrite.url=http://vmagent:8429'));
+    assert.ok(vmalert.includes('-rule=/etc/vmalert/rules/*.yml'));
+    const rules = config.services.vmalert.volumes.find((v: Json) => v.target === '/etc/vmalert/rules');
+    assert.equal(rules?.source, join(root, 'collector/rules'));
+    for (const n of ['vm-node-1', 'vm-node-2', 'vmagent', 'vmauth', 'vmalert'])
+      assert.match(config.services[n].image, /^victoriametrics\/[a-z-]+:v1\.151\.0$/, n);
+  });
+});
