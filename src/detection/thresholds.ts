@@ -51,6 +51,7 @@ export interface Thresholds {
     event_window_seconds?: number;
     keep_firing_for_seconds?: number;
     subquery_step_seconds?: number;
+    ordering_record_seconds?: number;
   };
 }
 

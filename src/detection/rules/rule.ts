@@ -14,6 +14,12 @@ export interface Rule {
   annotations: { summary: string; description: string; runbook: string; trace_search: string };
 }
 
+/** One Prometheus recording rule: evaluated before the alerts of the group, in the same iteration. */
+export interface Recording {
+  record: string;
+  expr: string;
+}
+
 export interface GenerateOptions {
   /** Base URL of the Jaeger UI the trace_search annotation links to. */
   jaegerUrl: string;
@@ -40,6 +46,10 @@ export interface RuleContext {
   keep: string;
   /** Resolution of the ordering subqueries. */
   step: string;
+  /** How far back each evaluation of the ordering recordings looks, in seconds. */
+  recordSeconds: number;
+  /** The step, in seconds. */
+  stepSeconds: number;
 }
 
 export function ruleContext(thresholds: Thresholds, opts: GenerateOptions): RuleContext {
@@ -49,6 +59,8 @@ export function ruleContext(thresholds: Thresholds, opts: GenerateOptions): Rule
     eventWindow: durationLiteral(thresholds.alerting?.event_window_seconds ?? 300),
     keep: durationLiteral(thresholds.alerting?.keep_firing_for_seconds ?? 300),
     step: durationLiteral(thresholds.alerting?.subquery_step_seconds ?? 1),
+    recordSeconds: thresholds.alerting?.ordering_record_seconds ?? 30,
+    stepSeconds: thresholds.alerting?.subquery_step_seconds ?? 1,
   };
 }
 

@@ -53,4 +53,10 @@ export function validateThresholds(t: Thresholds): void {
   const step = t.alerting?.subquery_step_seconds ?? 1;
   if (!Number.isInteger(step) || step < 1)
     throw new Error('alerting.subquery_step_seconds must be an integer >= 1');
+  const record = t.alerting?.ordering_record_seconds ?? 30;
+  const shortest = Math.min(t.error_then_retry.window_seconds, t.data_then_egress.window_seconds);
+  if (!Number.isInteger(record) || record < step || record % step !== 0 || record >= shortest)
+    throw new Error(
+      `alerting.ordering_record_seconds must be a multiple of subquery_step_seconds below the ordering windows (${shortest} s)`,
+    );
 }
