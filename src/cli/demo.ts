@@ -1,8 +1,9 @@
 // `mcp-audit demo`: the FinanceApp story end to end on the embedded default. Runs the scripted
-// agent under the instrumentation (node --import mcp-audit/register) against three local MCP
-// servers, then reads the evidence log it wrote: a per-session table with the detection thresholds
-// each session crossed (collector/rules/thresholds.json, the numbers the alert rules use), and the
-// verify result of the hash chain.
+// agent under the instrumentation (node --import mcp-audit/register) against three local Node MCP
+// servers and a Python one under `mcp-audit wrap`, then reads the evidence logs they wrote: a
+// per-session table with the detection thresholds each session crossed
+// (collector/rules/thresholds.json, the numbers the alert rules use), what wrap recorded of the
+// Python server's calls, and the verify result of each hash chain.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
@@ -12,7 +13,10 @@ import { pathToFileURL } from 'node:url';
 import { verifyLog } from '../evidence/verify.js';
 import { formatDemoTable, logFiles, readRecords, sessionRows } from '../demo/evidence.js';
 import { agentEntry, packageRoot, registerEntry } from '../demo/paths.js';
-import { DEMO_SCENARIOS, SCENARIO_NAMES, isScenarioName } from '../demo/scenarios.js';
+import { ENV_DEMO_PYTHON, ENV_DEMO_WRAP_AUDIT_FILE, ENV_DEMO_WRAP_OTLP, findPython } from '../demo/python.js';
+import { DEMO_SCENARIOS, PYTHON_SCENARIO, SCENARIO_NAMES, isScenarioName } from '../demo/scenarios.js';
+import { formatWrapCalls, startSpanListener, type SpanListener } from '../demo/wrap-report.js';
+import { otlpRequested } from '../sdk.js';
 import { parse, resolveKey } from './args.js';
 import { EXIT_FAILED, EXIT_OK, UsageError, type Command } from './command.js';
 import { formatResult } from './verify.js';
@@ -23,15 +27,20 @@ const AGENT_TIMEOUT_MS = 90_000;
 
 const usage = `usage: mcp-audit demo [--out DIR] [--scenario NAME[,NAME...]|all] [--keep-work]
 
-Runs FinanceApp's scripted agent (no LLM) under the instrumentation against three local MCP
-servers (database, messaging, files; stdio child processes, nothing leaves the machine):
-Sarah's ordinary session and Marcus's prompt-injected one. Writes the hash-chained evidence log,
-prints a per-session table with the detection thresholds each session crossed, and verifies it.
+Runs FinanceApp's scripted agent (no LLM) under the instrumentation against local MCP servers
+(database, messaging, files in Node; the knowledge base in Python, run under \`mcp-audit wrap\`;
+stdio child processes, nothing leaves the machine): Sarah's ordinary session, Marcus's
+prompt-injected one, and a knowledge-base lookup through the wrap proxy (skipped, with the reason,
+when python3 is missing). Writes the hash-chained evidence logs (the agent's, and wrap's own),
+prints a per-session table with the detection thresholds each session crossed and the Python
+server's calls as wrap recorded them, and verifies both.
 
   --out DIR        where the evidence log goes (default ./${DEFAULT_OUT}); a previous log there is
                    moved to DIR/previous-<time>/, never deleted
   --scenario LIST  default all (= ${DEMO_SCENARIOS.join(', ')}); known: ${SCENARIO_NAMES.join(', ')}
   --keep-work      keep the servers' temp folder (the outbox of "sent" messages, the file sandbox)
+
+${ENV_DEMO_PYTHON} names the Python interpreter (default python3; standard library only).
 
 With OTEL_EXPORTER_OTLP_ENDPOINT set, the same spans also go to the collector.
 MCP_AUDIT_HMAC_KEY, if set, keys the chain (and the verify at the end).`;
@@ -51,13 +60,27 @@ export const demoCommand: Command = {
       false,
     );
     const scenario = values.scenario;
-    if (scenario !== 'all') {
-      const unknown = scenario.split(',').filter((n) => !isScenarioName(n.trim()));
-      if (unknown.length > 0)
-        throw new UsageError(
-          `unknown scenario ${unknown.join(', ')}; known: ${SCENARIO_NAMES.join(', ')}, all`,
+    let scenarios = scenario === 'all' ? [...DEMO_SCENARIOS] : scenario.split(',').map((n) => n.trim());
+    const unknown = scenarios.filter((n) => !isScenarioName(n));
+    if (unknown.length > 0)
+      throw new UsageError(
+        `unknown scenario ${unknown.join(', ')}; known: ${SCENARIO_NAMES.join(', ')}, all`,
+      );
+    const python = scenarios.includes(PYTHON_SCENARIO) ? findPython() : undefined;
+    let skipped: string | undefined;
+    if (python && !python.ok) {
+      const why = `the ${PYTHON_SCENARIO} scenario runs a Python MCP server under \`mcp-audit wrap\`, and ${python.reason}`;
+      if (scenario !== 'all') {
+        process.stderr.write(
+          `mcp-audit demo: ${why}; install python3 (no packages needed) or set ${ENV_DEMO_PYTHON}\n`,
         );
+        return EXIT_FAILED;
+      }
+      skipped = `Skipped ${why}. Install python3 (no packages needed) or set ${ENV_DEMO_PYTHON} to see that path.`;
+      process.stderr.write(`mcp-audit demo: ${skipped}\n`);
+      scenarios = scenarios.filter((n) => n !== PYTHON_SCENARIO);
     }
+    const wrapped = python?.ok === true;
 
     const root = packageRoot();
     const agent = agentEntry(root);
@@ -77,8 +100,11 @@ export const demoCommand: Command = {
     const outDir = resolve(values.out);
     await mkdir(outDir, { recursive: true });
     const logPath = join(outDir, 'evidence.jsonl');
-    const moved = await setAsidePreviousLog(logPath, outDir);
-    if (moved) process.stderr.write(`previous evidence log moved to ${display(moved)}\n`);
+    const wrapLogPath = join(outDir, 'evidence-wrap.jsonl');
+    for (const path of [logPath, wrapLogPath]) {
+      const moved = await setAsidePreviousLog(path, outDir);
+      if (moved) process.stderr.write(`previous evidence log moved to ${display(moved)}\n`);
+    }
 
     const work = await mkdtemp(join(tmpdir(), 'mcp-audit-demo-'));
     const env: NodeJS.ProcessEnv = {
@@ -89,12 +115,25 @@ export const demoCommand: Command = {
       MCP_DEMO_OUTBOX: join(work, 'outbox.jsonl'),
       MCP_DEMO_FILES_ROOT: join(work, 'files'),
     };
+    // wrap's spans: to the collector when one is configured, else to a loopback listener here, so
+    // the table below can show what they carry beyond the evidence record.
+    let listener: SpanListener | undefined;
+    if (wrapped) {
+      env[ENV_DEMO_PYTHON] = python.command;
+      env[ENV_DEMO_WRAP_AUDIT_FILE] = wrapLogPath;
+      if (!otlpRequested(process.env)) {
+        listener = await startSpanListener();
+        env[ENV_DEMO_WRAP_OTLP] = listener.url;
+      }
+    }
     let code: number;
     try {
       const started = Date.now();
-      code = await runAgent(['--import', pathToFileURL(register).href, agent, '--scenario', scenario], env);
+      const args = ['--import', pathToFileURL(register).href, agent, '--scenario', scenarios.join(',')];
+      code = await runAgent(args, env);
       process.stderr.write(`agent finished in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
     } finally {
+      await listener?.close();
       if (!values['keep-work']) await rm(work, { recursive: true, force: true });
     }
 
@@ -114,6 +153,28 @@ export const demoCommand: Command = {
     const key = await resolveKey({});
     const verified = await verifyLog(files, { key });
     out.push(`Evidence log ${display(logPath)}:`, formatResult(verified, key !== undefined).trimEnd(), '');
+    let wrapOk = true;
+    const wrapFiles = wrapped ? await logFiles(wrapLogPath) : [];
+    if (wrapped) {
+      const wrapRecords = wrapFiles.length > 0 ? await readRecords(wrapFiles) : [];
+      const source = listener
+        ? { spans: listener.spans }
+        : { exportedTo: process.env.OTEL_EXPORTER_OTLP_ENDPOINT || 'the configured OTLP endpoint' };
+      out.push(
+        `Python server under \`mcp-audit wrap\` (${PYTHON_SCENARIO}; ${python.command} ${python.version}, standard library only):`,
+      );
+      const wrapVerified = wrapFiles.length > 0 ? await verifyLog(wrapFiles, { key }) : undefined;
+      wrapOk = wrapRecords.some((r) => r.method === 'tools/call') && wrapVerified?.ok === true;
+      out.push(
+        wrapRecords.length > 0
+          ? formatWrapCalls(wrapRecords, records, source)
+          : `No records from wrap in ${display(wrapLogPath)}.`,
+        `Evidence log ${display(wrapLogPath)} (wrap's own chain):`,
+        wrapVerified ? formatResult(wrapVerified, key !== undefined).trimEnd() : 'missing',
+        '',
+      );
+    }
+    if (skipped) out.push(skipped, '');
     const args = files.map(display).join(' ');
     out.push(
       'Inspect it:',
@@ -121,10 +182,12 @@ export const demoCommand: Command = {
       `  mcp-audit report ${args}`,
       `  mcp-audit report --json ${args}`,
     );
+    // A separate chain: verified on its own, never as a segment of the agent's.
+    if (wrapFiles.length > 0) out.push(`  mcp-audit verify ${wrapFiles.map(display).join(' ')}`);
     if (values['keep-work']) out.push('', `Servers' work folder (outbox.jsonl, files/): ${work}`);
     process.stdout.write(out.join('\n') + '\n');
     if (code !== 0) process.stderr.write(`mcp-audit demo: the agent exited with code ${code}\n`);
-    return code === 0 && verified.ok ? EXIT_OK : EXIT_FAILED;
+    return code === 0 && verified.ok && wrapOk ? EXIT_OK : EXIT_FAILED;
   },
 };
 

@@ -1,5 +1,6 @@
-// The scripted FinanceApp agent: connects to the three demo MCP servers over stdio (each its own
-// child process) and runs scenarios. Meant to be started under the instrumentation:
+// The scripted FinanceApp agent: connects to the demo MCP servers over stdio (each its own child
+// process: three Node servers, and the Python one under `mcp-audit wrap` when a scenario needs it)
+// and runs scenarios. Meant to be started under the instrumentation:
 //   node --import mcp-audit/register dist/demo/agent.js --scenario all
 // and runs just as well without it (no audit). Progress goes to stderr, one line per call.
 import { mkdtempSync } from 'node:fs';
@@ -9,9 +10,11 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { findPython, kbWrapCommand } from './python.js';
 import { isMain } from './servers/run-stdio.js';
 import {
   DEMO_SCENARIOS,
+  PYTHON_SCENARIO,
   SCENARIOS,
   SCENARIO_NAMES,
   isScenarioName,
@@ -27,7 +30,9 @@ import {
 export * from './scenarios.js';
 
 export const AGENT_NAME = 'financeapp-agent';
-const SERVER_FILES: Record<ServerName, string> = { db: 'db', messaging: 'messaging', files: 'files' };
+type NodeServer = Exclude<ServerName, 'kb'>;
+/** What connectDemoServers starts unless told otherwise: the servers audited in-process. */
+export const NODE_SERVERS: readonly NodeServer[] = ['db', 'messaging', 'files'];
 /** The bulk replay returns ≈17 MB (rows as text and as structured content); the SDK's default is 10 MiB. */
 const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
@@ -35,17 +40,24 @@ const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
  * How to start one demo server: the compiled file next to this one (dist/demo/servers/*.js), or,
  * when this module runs from source under tsx, the .ts file with tsx loaded in the child too.
  */
-export function serverCommand(name: ServerName): { command: string; args: string[] } {
+export function serverCommand(name: NodeServer): { command: string; args: string[] } {
   const here = fileURLToPath(import.meta.url);
   const fromSource = here.endsWith('.ts');
-  const file = join(dirname(here), 'servers', `${SERVER_FILES[name]}.${fromSource ? 'ts' : 'js'}`);
+  const file = join(dirname(here), 'servers', `${name}.${fromSource ? 'ts' : 'js'}`);
   return { command: process.execPath, args: fromSource ? ['--import', 'tsx', file] : [file] };
+}
+
+/** The Python server under wrap; throws, saying why, when there is no usable python3. */
+function kbCommand(env: NodeJS.ProcessEnv): { command: string; args: string[]; env: Record<string, string> } {
+  const python = findPython(env);
+  if (!python.ok) throw new Error(`the ${PYTHON_SCENARIO} scenario runs a Python server: ${python.reason}`);
+  return kbWrapCommand(python.command, env);
 }
 
 export interface ConnectOptions {
   /** Extra environment for the servers (MCP_DEMO_CUSTOMERS, MCP_DEMO_OUTBOX, MCP_DEMO_FILES_ROOT…). */
   env?: Record<string, string>;
-  /** Which servers to start. Default: all three. */
+  /** Which servers to start. Default: the three Node servers (NODE_SERVERS). */
   servers?: readonly ServerName[];
   /** Server stderr. Default 'inherit'. */
   stderr?: 'inherit' | 'pipe' | 'ignore';
@@ -67,14 +79,19 @@ export async function connectDemoServers(opts: ConnectOptions = {}): Promise<Dem
   };
   try {
     await Promise.all(
-      (opts.servers ?? (['db', 'messaging', 'files'] as const)).map(async (name) => {
-        const { command, args } = serverCommand(name);
+      (opts.servers ?? NODE_SERVERS).map(async (name) => {
+        const env = { ...(process.env as Record<string, string>), ...opts.env };
+        const {
+          command,
+          args,
+          env: extraEnv,
+        } = name === 'kb' ? kbCommand(env) : { ...serverCommand(name), env: {} };
         const transport = new StdioClientTransport({
           command,
           args,
           // The SDK passes only HOME, LOGNAME, PATH, SHELL, TERM, USER unless env is given:
           // NODE_OPTIONS, OTEL_* and MCP_AUDIT_* must reach the servers too.
-          env: { ...(process.env as Record<string, string>), ...opts.env },
+          env: { ...env, ...extraEnv },
           stderr: opts.stderr ?? 'inherit',
           maxBufferSize: MAX_MESSAGE_BYTES,
         });
@@ -160,10 +177,12 @@ async function main(argv: string[]): Promise<number> {
   const opts: Omit<ScenarioOptions, 'clients'> & { connect?: ConnectOptions } = {
     onStep: (e) => process.stderr.write(formatStep(e) + '\n'),
   };
-  // One work folder for all three servers, so the outbox and the sandbox are easy to find.
+  if (requested.includes(PYTHON_SCENARIO)) opts.connect = { servers: [...NODE_SERVERS, 'kb'] };
+  // One work folder for all the servers, so the outbox and the sandbox are easy to find.
   if (!process.env.MCP_DEMO_OUTBOX || !process.env.MCP_DEMO_FILES_ROOT) {
     const work = mkdtempSync(join(tmpdir(), 'mcp-audit-demo-'));
     opts.connect = {
+      ...opts.connect,
       env: {
         MCP_DEMO_OUTBOX: process.env.MCP_DEMO_OUTBOX || join(work, 'outbox.jsonl'),
         MCP_DEMO_FILES_ROOT: process.env.MCP_DEMO_FILES_ROOT || join(work, 'files'),

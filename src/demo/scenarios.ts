@@ -6,7 +6,8 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { withAuditContext, type AuditContext } from '../instrumentation/audit-context.js';
 
-export type ServerName = 'db' | 'messaging' | 'files';
+/** `kb` is the Python server, run under `mcp-audit wrap` (the others are Node, audited in-process). */
+export type ServerName = 'db' | 'messaging' | 'files' | 'kb';
 export type DemoClients = Record<ServerName, Client>;
 
 /** Same shape as withAuditContext; injectable so a test can observe or replace it. */
@@ -140,6 +141,31 @@ const SCENARIO_DEFS = {
         },
         caller: null,
         turn: null,
+      });
+    },
+  },
+
+  'kb-lookup': {
+    description:
+      "Sarah's agent checks the refund policy in the knowledge base (mcp-kb-01, a Python server " +
+      'under `mcp-audit wrap`), then replies on Slack. Crosses nothing.',
+    defaultSession: 'b72d0',
+    total: () => 3,
+    async run(r) {
+      const found = await r.call({
+        server: 'kb',
+        tool: 'kb_search',
+        args: { query: 'refund policy over $10,000', limit: 3 },
+      });
+      const [hit] = (found.structured?.results as { id: string }[] | undefined) ?? [];
+      await r.call({ server: 'kb', tool: 'kb_read', args: { id: hit?.id ?? 'KB-112' } });
+      await r.call({
+        server: 'messaging',
+        tool: 'slack_send',
+        args: {
+          channel: '#support',
+          message: "Refunds over $10,000 need a manager's approval in the ticket (KB-112).",
+        },
       });
     },
   },
@@ -327,8 +353,11 @@ export type ScenarioName = keyof typeof SCENARIO_DEFS;
 export const SCENARIOS: Readonly<Record<ScenarioName, Pick<Scenario, 'description' | 'defaultSession'>>> =
   SCENARIO_DEFS;
 export const SCENARIO_NAMES = Object.keys(SCENARIO_DEFS) as ScenarioName[];
-/** What `--scenario all` (and `mcp-audit demo`) runs: the problem statement's two sessions. */
-export const DEMO_SCENARIOS: readonly ScenarioName[] = ['ordinary', 'injected'];
+/** The scenario whose server is Python under `mcp-audit wrap`: it needs python3 (and skips without). */
+export const PYTHON_SCENARIO: ScenarioName = 'kb-lookup';
+/** What `--scenario all` (and `mcp-audit demo`) runs: the problem statement's two sessions, and
+ * the same audit through the wrap proxy for a server in another language. */
+export const DEMO_SCENARIOS: readonly ScenarioName[] = ['ordinary', 'injected', PYTHON_SCENARIO];
 
 export function isScenarioName(name: string): name is ScenarioName {
   return Object.hasOwn(SCENARIO_DEFS, name);
