@@ -59,7 +59,7 @@ Prints one line on stdout once listening: "mcp-audit proxy: listening on http://
 Exit status: 0 after SIGINT/SIGTERM; 1 when the address cannot be bound; 2 usage error.`;
 
 /** `PORT`, `HOST:PORT` or `[IPv6]:PORT`. */
-export function parseListen(value: string): { host: string; port: number } {
+function parseListen(value: string): { host: string; port: number } {
   const m = /^(?:(\[[0-9a-fA-F:.]+\]|[^:[\]\s]+):)?(\d{1,5})$/.exec(value);
   const port = m ? Number(m[2]) : NaN;
   if (!m || port > 65535) throw new UsageError('--listen must be PORT or HOST:PORT, e.g. 127.0.0.1:8808');

@@ -10,7 +10,7 @@ import type { JwtVerifier } from './http-jwt.js';
 import type { RequestScope } from './session.js';
 
 /** Why a presented token gave no caller (`malformed`, `bad_signature`, `expired`, ...); never the token. */
-export const ATTR_CALLER_VERIFICATION = 'mcp_audit.caller.verification' as const;
+const ATTR_CALLER_VERIFICATION = 'mcp_audit.caller.verification' as const;
 
 export interface CallerSources {
   /** Lower-case name of the trusted header, e.g. `x-authenticated-user`. */
