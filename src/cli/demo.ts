@@ -69,10 +69,10 @@ export const demoCommand: Command = {
     const python = scenarios.includes(PYTHON_SCENARIO) ? findPython() : undefined;
     let skipped: string | undefined;
     if (python && !python.ok) {
-      const why = `the ${PYTHON_SCENARIO} scenario runs a Python MCP server under \`mcp-audit wrap\`, and ${python.reason}`;
+      const why = `the ${PYTHON_SCENARIO} scenario: it runs a Python MCP server under \`mcp-audit wrap\`, and ${python.reason}`;
       if (scenario !== 'all') {
         process.stderr.write(
-          `mcp-audit demo: ${why}; install python3 (no packages needed) or set ${ENV_DEMO_PYTHON}\n`,
+          `mcp-audit demo: cannot run ${why}; install python3 (no packages needed) or set ${ENV_DEMO_PYTHON}\n`,
         );
         return EXIT_FAILED;
       }

@@ -31,7 +31,7 @@ export function findPython(env: NodeJS.ProcessEnv = process.env): PythonCheck {
       ok: false,
       reason:
         code === 'ENOENT'
-          ? `${command} was not found on PATH`
+          ? `${command} was not found${command.includes('/') ? '' : ' on PATH'}`
           : `${command} could not be run (${run.error.message})`,
     };
   }

@@ -1,5 +1,6 @@
-// The demo's MCP servers as real stdio child processes (the SDK's own client and transport), the
-// scripted agent's scenarios over them, and the threshold evaluator on synthetic records.
+// The demo's MCP servers as real stdio child processes (the SDK's own client and transport; the
+// Python knowledge base under the real `mcp-audit wrap` with the real python3), the scripted
+// agent's scenarios over them, and the threshold evaluator on synthetic records.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -10,6 +11,9 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { connectDemoServers, runScenario, type DemoConnection } from '../../src/demo/agent.js';
+import { readRecords } from '../../src/demo/evidence.js';
+import { verifyLog } from '../../src/evidence/verify.js';
+import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.js';
 import { trackPid, untrackPid } from '../support/reaper.js';
 import { waitFor } from '../support/stack.js';
 import { skipUnlessAvailable } from '../support/tools.js';
@@ -245,6 +249,95 @@ describe('files server (mcp-files-01)', () => {
   });
 });
 
+describe('knowledge-base server (mcp-kb-01: Python, standard library, under mcp-audit wrap)', () => {
+  let receiver: OtlpReceiver;
+  let conn: DemoConnection;
+  const auditFile = join(work, 'kb-wrap', 'evidence-wrap.jsonl');
+  before(async () => {
+    receiver = await startOtlpReceiver();
+    conn = await connectDemoServers({
+      servers: ['kb', 'messaging'],
+      env: {
+        MCP_DEMO_OUTBOX: join(work, 'kb-outbox.jsonl'),
+        MCP_DEMO_WRAP_OTLP: receiver.url,
+        MCP_DEMO_WRAP_AUDIT_FILE: auditFile,
+        // No instrumented agent in this process to propagate them: wrap takes them from its env.
+        MCP_AUDIT_SESSION: 'kb-test',
+        MCP_AUDIT_CALLER: 'user:sarah',
+        OTEL_BSP_SCHEDULE_DELAY: '100',
+      },
+      stderr: 'ignore',
+    });
+    pids.push(...conn.pids);
+    for (const pid of conn.pids) trackPid(pid);
+  });
+  after(async () => {
+    await conn.close();
+    await receiver.close();
+  });
+
+  test('the client sees the identity from its initialize reply', () => {
+    assert.deepEqual(conn.clients.kb!.getServerVersion(), { name: 'mcp-kb-01', version: '1.4.2' });
+  });
+
+  test("kb-lookup: each call to it is a wrap span with the audit attributes, and in wrap's own chain", async () => {
+    const r = await runScenario('kb-lookup', { clients: conn.clients, sessionId: 'kb-test' });
+    assert.deepEqual(
+      r.steps.map((s) => [s.server, s.tool, s.isError]),
+      [
+        ['kb', 'kb_search', false],
+        ['kb', 'kb_read', false],
+        ['messaging', 'slack_send', false],
+      ],
+    );
+    const missing = await conn.clients.kb!.callTool({ name: 'kb_read', arguments: { id: 'KB-999' } });
+    assert.equal(missing.isError, true);
+    assert.equal(text(missing), 'no such article: KB-999');
+    const kbCalls = () =>
+      receiver.spans.filter(
+        (s) => s.service === 'mcp-audit-wrap' && s.attributes['mcp.method.name'] === 'tools/call',
+      );
+    await receiver.waitForSpans(() => kbCalls().length >= 3);
+    const spans = kbCalls();
+    assert.deepEqual(
+      spans.map((s) => [s.name, s.attributes['error.type']]),
+      [
+        ['tools/call kb_search', undefined],
+        ['tools/call kb_read', undefined],
+        ['tools/call kb_read', 'tool_error'],
+      ],
+    );
+    for (const span of spans) {
+      const a = span.attributes;
+      assert.equal(span.kind, 2, 'a SERVER span');
+      assert.equal(a['network.transport'], 'pipe');
+      assert.equal(a['mcp_audit.proxy'], 'wrap');
+      assert.equal(a['mcp_audit.server.name'], 'mcp-kb-01');
+      assert.equal(a['mcp_audit.server.version'], '1.4.2');
+      assert.equal(a['gen_ai.conversation.id'], 'kb-test');
+      assert.equal(a['enduser.id'], 'user:sarah');
+    }
+    assert.equal(
+      spans[0]!.attributes['gen_ai.tool.call.arguments'],
+      '{"query":"refund policy over $10,000","limit":3}',
+    );
+
+    // The evidence log is durable before wrap exits: close, then read it.
+    await conn.close();
+    const verified = await verifyLog([auditFile]);
+    assert.ok(verified.ok, JSON.stringify(verified));
+    const records = (await readRecords([auditFile])).filter((rec) => rec.method === 'tools/call');
+    assert.deepEqual(
+      records.map((rec) => [rec.tool_name, rec.server_id, rec.side, rec.session_id, rec.error]),
+      [
+        ['kb_search', 'mcp-kb-01', 'server', 'kb-test', null],
+        ['kb_read', 'mcp-kb-01', 'server', 'kb-test', null],
+        ['kb_read', 'mcp-kb-01', 'server', 'kb-test', 'tool_error'],
+      ],
+    );
+  });
+});
+
 describe('scripted agent scenarios over stdio', () => {
   let conn: DemoConnection;
   const outbox = join(work, 'agent-outbox.jsonl');
@@ -457,51 +550,123 @@ describe('mcp-audit demo', () => {
   const built = existsSync(join(root, 'dist/register.js')) && existsSync(join(root, 'dist/demo/agent.js'));
   const skip = skipUnlessAvailable(!built && 'dist/ is not built', 'npm run build; npm test builds it first');
 
+  /** The demo command from source, as `mcp-audit demo` runs it; env replaces the test's. */
+  async function runDemo(
+    args: string[],
+    env: NodeJS.ProcessEnv,
+  ): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--input-type=module',
+        '-e',
+        `import { demoCommand } from ${JSON.stringify(join(root, 'src/cli/demo.ts'))};
+         process.exitCode = await demoCommand.run(${JSON.stringify(args)});`,
+      ],
+      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env },
+    );
+    pids.push(child.pid!);
+    trackPid(child.pid!);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const code = await new Promise<number | null>((r) => child.on('close', r));
+    return { code, stdout, stderr };
+  }
+
+  // The table's verify line names the algorithm; a key in the developer's env would change it.
+  const { MCP_AUDIT_HMAC_KEY: _key, MCP_DEMO_PYTHON: _python, ...baseEnv } = process.env;
+  const row = (stdout: string, session: string) =>
+    stdout.split('\n').find((l) => l.startsWith(session + ' ')) ?? '';
+  const INJECTED_RULES = [
+    'bulk_extraction',
+    'call_frequency',
+    'missing_caller',
+    'error_then_retry',
+    'data_then_egress',
+    'system_write',
+    'write_without_turn',
+  ];
+
   // How long the demo takes is measured by npm run bench, not asserted here.
   test(
-    'writes a verifiable evidence log and a table with the crossed thresholds',
+    'writes verifiable evidence logs, a table with the crossed thresholds, and the Python path under wrap',
     { skip, timeout: 120_000 },
     async () => {
       const out = join(work, 'demo-out');
-      // The table's verify line names the algorithm; a key in the developer's env would change it.
-      const { MCP_AUDIT_HMAC_KEY: _key, ...withoutKey } = process.env;
-      const child = spawn(
-        process.execPath,
-        [
-          '--import',
-          'tsx',
-          '--input-type=module',
-          '-e',
-          `import { demoCommand } from ${JSON.stringify(join(root, 'src/cli/demo.ts'))};
-         process.exitCode = await demoCommand.run(['--out', ${JSON.stringify(out)}]);`,
-        ],
-        { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: withoutKey },
-      );
-      pids.push(child.pid!);
-      trackPid(child.pid!);
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-      const code = await new Promise<number | null>((r) => child.on('close', r));
+      const { code, stdout, stderr } = await runDemo(['--out', out], baseEnv);
       assert.equal(code, 0, stderr + stdout);
-      const row = (session: string) => stdout.split('\n').find((l) => l.startsWith(session + ' ')) ?? '';
-      assert.match(row('a3f8c'), /user:sarah\s+2\s+2\s/);
-      assert.match(row('a3f8c'), /\s0\s+none\s*$/, 'the ordinary session crosses no threshold');
-      const injected = row('e91d4');
-      for (const rule of [
-        'bulk_extraction',
-        'call_frequency',
-        'missing_caller',
-        'error_then_retry',
-        'data_then_egress',
-      ]) {
-        assert.ok(injected.includes(rule), `${rule} in: ${injected}`);
-      }
+      assert.match(row(stdout, 'a3f8c'), /user:sarah\s+2\s+2\s/);
+      assert.match(row(stdout, 'a3f8c'), /\s0\s+none\s*$/, 'the ordinary session crosses no threshold');
+      const injected = row(stdout, 'e91d4');
+      for (const rule of INJECTED_RULES) assert.ok(injected.includes(rule), `${rule} in: ${injected}`);
       assert.match(injected, /\(none\)×1\s+30\s+4\s/);
+      // The knowledge-base session, seen by the agent's in-process spans: three calls, nothing crossed.
+      assert.match(row(stdout, 'b72d0'), /user:sarah\s+3\s+3\s.*\s0\s+none\s*$/);
       assert.match(stdout, /OK: \d+ records in 1 file, SHA-256 chain intact/);
       assert.match(stdout, /mcp-audit verify .*evidence\.jsonl/);
       assert.match(stderr, /running injected 30\/30 file_write/);
+      assert.match(stderr, /running kb-lookup 3\/3 slack_send/);
+
+      // What wrap recorded of the Python server, from its own chain and its own spans.
+      const section = stdout.slice(stdout.indexOf('Python server under `mcp-audit wrap` (kb-lookup; '));
+      assert.ok(section.length > 0, stdout);
+      for (const tool of ['kb_search', 'kb_read']) {
+        assert.match(
+          section,
+          new RegExp(
+            `^${tool}\\s+ok\\s+\\d+ B\\s+mcp-kb-01 1\\.4\\.2\\s+pipe\\s+b72d0\\s+user:sarah \\(propagated\\)\\s+agent's span$`,
+            'm',
+          ),
+        );
+      }
+      assert.match(
+        section,
+        /evidence-wrap\.jsonl \(wrap's own chain\):\nOK: 3 records in 1 file, SHA-256 chain intact/,
+      );
+      assert.match(stdout, /mcp-audit verify .*evidence-wrap\.jsonl/);
+      const verified = await verifyLog([join(out, 'evidence-wrap.jsonl')]);
+      assert.ok(verified.ok);
+      const wrapRecords = await readRecords([join(out, 'evidence-wrap.jsonl')]);
+      assert.deepEqual(
+        wrapRecords
+          .filter((r) => r.method === 'tools/call')
+          .map((r) => [r.tool_name, r.service_name, r.side]),
+        [
+          ['kb_search', 'mcp-audit-wrap', 'server'],
+          ['kb_read', 'mcp-audit-wrap', 'server'],
+        ],
+      );
+    },
+  );
+
+  test(
+    'without python3 it says it skips the Python scenario and why, and runs the rest',
+    { skip, timeout: 120_000 },
+    async () => {
+      // A PATH with no python3 on it (the demo starts node by its absolute path).
+      const emptyPath = mkdtempSync(join(work, 'no-python-'));
+      const out = join(work, 'demo-no-python');
+      const { code, stdout, stderr } = await runDemo(['--out', out], { ...baseEnv, PATH: emptyPath });
+      assert.equal(code, 0, stderr + stdout);
+      const why =
+        'Skipped the kb-lookup scenario: it runs a Python MCP server under `mcp-audit wrap`, and python3 was not found on PATH.';
+      assert.ok(stdout.includes(why), stdout);
+      assert.ok(stderr.includes(why), stderr);
+      assert.equal(row(stdout, 'b72d0'), '', 'the Python session did not run');
+      for (const rule of INJECTED_RULES) assert.ok(row(stdout, 'e91d4').includes(rule), rule);
+      assert.ok(!existsSync(join(out, 'evidence-wrap.jsonl')));
+
+      // Asked for by name, the missing interpreter is an error, not a skip.
+      const named = await runDemo(['--out', out, '--scenario', 'kb-lookup'], { ...baseEnv, PATH: emptyPath });
+      assert.equal(named.code, 1);
+      assert.match(
+        named.stderr,
+        /cannot run the kb-lookup scenario: it runs a Python MCP server .* python3 was not found on PATH/,
+      );
     },
   );
 });
