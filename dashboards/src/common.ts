@@ -15,11 +15,16 @@ import {
 } from '@grafana/grafana-foundation-sdk/dashboard';
 import { DataqueryBuilder, PromQueryFormat } from '@grafana/grafana-foundation-sdk/prometheus';
 import { METRICS, METRIC_LABELS } from '../../src/detection/metrics.js';
+import { METRIC_TOOL_LATENCY } from '../../src/semconv.js';
 import { rangeIncrease } from '../../src/detection/range-total.js';
 import { PIPELINE_LABELS, PIPELINE_METRICS } from '../../src/detection/pipeline-metrics.js';
 import { RISK_TAGS } from '../../src/instrumentation/argument-risk.js';
 
 export { METRICS };
+
+/** The per-tool duration histogram (tool, server, service_name; no session): the latency panels
+ * that span sessions read it, so their cost does not grow with the number of sessions. */
+export const TOOL_LATENCY = METRIC_TOOL_LATENCY;
 
 /** Every series name a dashboard may read: the counters, the histogram series, the signal counters, and ALERTS. */
 export const CONTRACT_SERIES: readonly string[] = [
@@ -28,6 +33,7 @@ export const CONTRACT_SERIES: readonly string[] = [
   METRICS.resultBytes,
   ...['bucket', 'sum', 'count'].map((s) => `${METRICS.resultSize}_${s}`),
   ...['bucket', 'sum', 'count'].map((s) => `${METRICS.duration}_${s}`),
+  ...['bucket', 'sum', 'count'].map((s) => `${METRIC_TOOL_LATENCY}_${s}`),
   METRICS.riskyCalls,
   METRICS.piiResultCalls,
   METRICS.turnCalls,

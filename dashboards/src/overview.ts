@@ -7,6 +7,7 @@ import {
 } from '@grafana/grafana-foundation-sdk/dashboard';
 import {
   METRICS as M,
+  TOOL_LATENCY,
   UID,
   labelVariable,
   organize,
@@ -151,17 +152,17 @@ export function overview(): Dashboard {
         ids,
         { x: 12, y: 13, w: 12, h: 8 },
         'Latency p50 / p95 by tool',
-        'Tool call duration quantiles from the collector-derived histogram. Exemplars (dots) link to the trace of a sample call when the collector attaches them.',
+        'Tool call duration quantiles from the per-tool histogram (mcp_audit_tool_latency_seconds: the calls of every session, no session label). Exemplars (dots) link to the trace of a sample call when the collector attaches them.',
         's',
       )
         .withTarget(
-          prom('A', `histogram_quantile(0.5, sum by (le, tool) (rate(${M.duration}_bucket{${S}}${RATE})))`, {
+          prom('A', `histogram_quantile(0.5, sum by (le, tool) (rate(${TOOL_LATENCY}_bucket{${S}}${RATE})))`, {
             legend: 'p50 {{tool}}',
             exemplar: true,
           }),
         )
         .withTarget(
-          prom('B', `histogram_quantile(0.95, sum by (le, tool) (rate(${M.duration}_bucket{${S}}${RATE})))`, {
+          prom('B', `histogram_quantile(0.95, sum by (le, tool) (rate(${TOOL_LATENCY}_bucket{${S}}${RATE})))`, {
             legend: 'p95 {{tool}}',
           }),
         ),

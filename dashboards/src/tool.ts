@@ -7,6 +7,7 @@ import {
 } from '@grafana/grafana-foundation-sdk/dashboard';
 import {
   METRICS as M,
+  TOOL_LATENCY,
   UID,
   labelVariable,
   organize,
@@ -117,18 +118,18 @@ export function tool(): Dashboard {
         's',
       )
         .withTarget(
-          prom('A', `histogram_quantile(0.5, sum by (le) (rate(${M.duration}_bucket{${T}}${RATE})))`, {
+          prom('A', `histogram_quantile(0.5, sum by (le) (rate(${TOOL_LATENCY}_bucket{${T}}${RATE})))`, {
             legend: 'p50',
             exemplar: true,
           }),
         )
         .withTarget(
-          prom('B', `histogram_quantile(0.95, sum by (le) (rate(${M.duration}_bucket{${T}}${RATE})))`, {
+          prom('B', `histogram_quantile(0.95, sum by (le) (rate(${TOOL_LATENCY}_bucket{${T}}${RATE})))`, {
             legend: 'p95',
           }),
         )
         .withTarget(
-          prom('C', `histogram_quantile(0.99, sum by (le) (rate(${M.duration}_bucket{${T}}${RATE})))`, {
+          prom('C', `histogram_quantile(0.99, sum by (le) (rate(${TOOL_LATENCY}_bucket{${T}}${RATE})))`, {
             legend: 'p99',
           }),
         ),
@@ -177,7 +178,7 @@ export function tool(): Dashboard {
         'Mean call duration (histogram sum / count).',
         's',
       ).withTarget(
-        prom('A', `sum(rate(${M.duration}_sum{${T}}${RATE})) / sum(rate(${M.duration}_count{${T}}${RATE}))`, {
+        prom('A', `sum(rate(${TOOL_LATENCY}_sum{${T}}${RATE})) / sum(rate(${TOOL_LATENCY}_count{${T}}${RATE}))`, {
           legend: 'mean',
         }),
       ),

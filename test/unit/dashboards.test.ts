@@ -280,8 +280,10 @@ describe('dashboards', () => {
     const overview = exprs('mcp-overview.json');
     assert.match(overview, /sum by \(tool, server\) \(rate\(mcp_audit_tool_calls_total/); // calls/s by tool & server
     assert.match(overview, /mcp_audit_tool_errors_total.*\/.*mcp_audit_tool_calls_total/); // error ratio
-    assert.match(overview, /histogram_quantile\(0\.5, .*tool_call_duration_seconds_bucket/);
-    assert.match(overview, /histogram_quantile\(0\.95, .*tool_call_duration_seconds_bucket/);
+    // latency across sessions from the per-tool histogram (no session label: cheap at any scale)
+    assert.match(overview, /histogram_quantile\(0\.5, .*tool_latency_seconds_bucket/);
+    assert.match(overview, /histogram_quantile\(0\.95, .*tool_latency_seconds_bucket/);
+    assert.doesNotMatch(overview, /tool_call_duration_seconds/);
     assert.match(overview, /sum by \(tool\) \(rate\(mcp_audit_result_bytes_total/);
     // top sessions: counted in the range, reset-aware (never the largest or a sum of counter values)
     assert.match(

@@ -50,6 +50,11 @@ export interface RuleContext {
   recordSeconds: number;
   /** The step, in seconds. */
   stepSeconds: number;
+  /**
+   * Ordering alerts by one subquery over the whole window (no recordings): the form before the
+   * recording rules, which bench/rule-eval.ts measures against them. Never in the generated file.
+   */
+  orderingByWindowSubquery?: boolean;
 }
 
 export function ruleContext(thresholds: Thresholds, opts: GenerateOptions): RuleContext {

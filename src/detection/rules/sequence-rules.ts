@@ -100,6 +100,7 @@ function overWindow(
   times: string,
   windowSeconds: number,
 ): string {
+  if (ctx.orderingByWindowSubquery) return recent(agg, labels, times, windowSeconds, ctx.step);
   const rest = durationLiteral(windowSeconds - ctx.recordSeconds);
   const first = durationLiteral(ctx.recordSeconds);
   return `${agg} by (${labels.join(', ')}) (\n  label_replace(${agg}_over_time(${recorded}[${rest}]), "part", "recorded", "", "")\n  or\n  label_replace(${agg}_over_time(${times}[${first}:${ctx.step}] offset ${rest}), "part", "first", "", "")\n)`;
