@@ -96,10 +96,11 @@ const expected = (sessions: Session[]): Record<string, number> =>
   Object.fromEntries(sessions.map((s) => [s.id, s.calls.length]).sort());
 
 /** Calls per session of this run, summed over gateways, as `baseUrl` answers. */
-async function countsAt(baseUrl: string): Promise<Record<string, number>> {
+async function countsAt(baseUrl: string, timeSeconds?: number): Promise<Record<string, number>> {
   const rows = await vmQuery(
     baseUrl,
     `sum by (session_id) (mcp_audit_tool_calls_total{service_name="${SERVICE}", session_id=~"${RUN}-.*"})`,
+    timeSeconds,
   );
   return Object.fromEntries(rows.map((r) => [r.metric.session_id!, Number(r.value[1])]).sort());
 }
@@ -148,6 +149,15 @@ describe('scale-out: two gateways, a replicated VictoriaMetrics store, vmalert',
     await waitForCounts(store.queryUrl, expected(sessions), 'the query address');
     for (const [i, url] of store.nodeUrls.entries())
       assert.deepEqual(await countsAt(url), expected(sessions), `storage node ${i + 1}`);
+
+    // A pushed series gets a sample only when it changes; the sessions above have ended, and their
+    // counts must still read the same 20 minutes on, as the scrape path shows them until
+    // metric_expiration (60m). Without -search.minStalenessInterval they read empty by then.
+    assert.deepEqual(
+      await countsAt(store.queryUrl, Math.floor(Date.now() / 1000) + 20 * 60),
+      expected(sessions),
+      'the counts of ended sessions, 20 minutes later',
+    );
 
     // Both gateways pushed (each counts the calls routed to it; the sums above are over both).
     const gateways = await vmQuery(

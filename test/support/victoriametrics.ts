@@ -246,11 +246,15 @@ export async function startVictoriaMetrics({
   };
 }
 
-/** Instant query at `baseUrl` (a node or vmauth); throws unless the status is success. */
-export async function vmQuery(baseUrl: string, expr: string): Promise<PromSample[]> {
+/**
+ * Instant query at `baseUrl` (a node or vmauth), at now or at `timeSeconds` (unix; a later time
+ * shows what an idle series looks like then); throws unless the status is success.
+ */
+export async function vmQuery(baseUrl: string, expr: string, timeSeconds?: number): Promise<PromSample[]> {
   const url = new URL('/api/v1/query', baseUrl);
   url.searchParams.set('query', expr);
   url.searchParams.set('nocache', '1');
+  if (timeSeconds !== undefined) url.searchParams.set('time', String(timeSeconds));
   const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
   const text = await response.text();
   let body: { status?: string; error?: string; data?: { result: PromSample[] } };
