@@ -158,7 +158,9 @@ interface RuleGroup {
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'rule-eval-'));
   const server = createServer((_req, res) => {
-    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(RULES === 'ordering' ? orderingExposition() : exposition());
+    res
+      .writeHead(200, { 'content-type': 'text/plain; version=0.0.4' })
+      .end(RULES === 'ordering' ? orderingExposition() : exposition());
   });
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', () => ok()));
   const target = `127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -210,7 +212,9 @@ async function main(): Promise<void> {
       return body.data.result[0]?.value[1] ?? 'n/a';
     };
     const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-    console.log(`sessions ${SESSIONS}, ${MINUTES} min of data, scrape and evaluation every ${INTERVAL_S}s, --rules ${RULES}`);
+    console.log(
+      `sessions ${SESSIONS}, ${MINUTES} min of data, scrape and evaluation every ${INTERVAL_S}s, --rules ${RULES}`,
+    );
     console.log(`load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
     console.log(`head series ${await q('prometheus_tsdb_head_series')}`);
     const rss = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${prom.pid}/status`, 'utf8'))?.[1];

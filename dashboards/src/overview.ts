@@ -156,15 +156,23 @@ export function overview(): Dashboard {
         's',
       )
         .withTarget(
-          prom('A', `histogram_quantile(0.5, sum by (le, tool) (rate(${TOOL_LATENCY}_bucket{${S}}${RATE})))`, {
-            legend: 'p50 {{tool}}',
-            exemplar: true,
-          }),
+          prom(
+            'A',
+            `histogram_quantile(0.5, sum by (le, tool) (rate(${TOOL_LATENCY}_bucket{${S}}${RATE})))`,
+            {
+              legend: 'p50 {{tool}}',
+              exemplar: true,
+            },
+          ),
         )
         .withTarget(
-          prom('B', `histogram_quantile(0.95, sum by (le, tool) (rate(${TOOL_LATENCY}_bucket{${S}}${RATE})))`, {
-            legend: 'p95 {{tool}}',
-          }),
+          prom(
+            'B',
+            `histogram_quantile(0.95, sum by (le, tool) (rate(${TOOL_LATENCY}_bucket{${S}}${RATE})))`,
+            {
+              legend: 'p95 {{tool}}',
+            },
+          ),
         ),
     )
     .withRow(row(ids, 'Data volume', 21))

@@ -178,9 +178,13 @@ export function tool(): Dashboard {
         'Mean call duration (histogram sum / count).',
         's',
       ).withTarget(
-        prom('A', `sum(rate(${TOOL_LATENCY}_sum{${T}}${RATE})) / sum(rate(${TOOL_LATENCY}_count{${T}}${RATE}))`, {
-          legend: 'mean',
-        }),
+        prom(
+          'A',
+          `sum(rate(${TOOL_LATENCY}_sum{${T}}${RATE})) / sum(rate(${TOOL_LATENCY}_count{${T}}${RATE}))`,
+          {
+            legend: 'mean',
+          },
+        ),
       ),
     )
     .withRow(row(ids, 'Callers and sessions', 30))

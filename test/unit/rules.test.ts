@@ -72,6 +72,19 @@ test('every alert has a promtool test in which it fires and one in which it must
   }
 });
 
+test('no rule runs a subquery over more than ordering_record_seconds (the ordering alerts read recordings)', () => {
+  const file = readFileSync(ALERTS_PATH, 'utf8');
+  const ranges = [...file.matchAll(/\[(\w+):(\w+)\]/g)].map((m) => m[1]);
+  assert.ok(ranges.length >= 7, `${ranges.length} subqueries`);
+  assert.deepEqual([...new Set(ranges)], ['30s']);
+  for (const record of [
+    'mcp_audit:tool_call_time:last',
+    'mcp_audit:tool_error_time:first',
+    'mcp_audit:data_event_time:first',
+  ])
+    assert.match(file, new RegExp(`- record: ${record}\\n`));
+});
+
 test('le label values match every way an exporter writes a bucket bound', () => {
   assert.equal(goFloat(102400), '102400');
   assert.equal(goFloat(1048576), '1.048576e+06');
@@ -106,6 +119,16 @@ test('thresholds drive the rules: per-tool overrides, validation', () => {
   const overlap = clone();
   overlap.data_then_egress.egress_tools = [...overlap.data_then_egress.egress_tools, 'db_query'];
   assert.throws(() => buildRules(overlap), /both data and egress/);
+
+  const longLook = clone();
+  longLook.alerting = {
+    ...longLook.alerting,
+    ordering_record_seconds: longLook.error_then_retry.window_seconds,
+  };
+  assert.throws(
+    () => buildRules(longLook),
+    /ordering_record_seconds must be a multiple of subquery_step_seconds below/,
+  );
 
   const url = generateAlerts(base, { ...DEFAULT_OPTIONS, jaegerUrl: 'http://jaeger.internal:16686/' });
   assert.match(url, /"http:\/\/jaeger\.internal:16686\/search\?service=/);

@@ -37,7 +37,10 @@ export function buildRules(thresholds: Thresholds, opts: GenerateOptions = DEFAU
 }
 
 /** The recording rules the alerts read, in the order of the file (before the alerts). */
-export function buildRecordings(thresholds: Thresholds, opts: GenerateOptions = DEFAULT_OPTIONS): Recording[] {
+export function buildRecordings(
+  thresholds: Thresholds,
+  opts: GenerateOptions = DEFAULT_OPTIONS,
+): Recording[] {
   validateThresholds(thresholds);
   return orderingRecordings(ruleContext(thresholds, opts));
 }

@@ -13,14 +13,7 @@ import {
   sel,
   type Matcher,
 } from './promql.js';
-import {
-  CALL_LABELS,
-  runbook,
-  sessionTraces,
-  type Recording,
-  type Rule,
-  type RuleContext,
-} from './rule.js';
+import { CALL_LABELS, runbook, sessionTraces, type Recording, type Rule, type RuleContext } from './rule.js';
 
 /** The recorded event times the ordering alerts read (values are Unix times in seconds). */
 export const ORDERING_RECORDS = {
@@ -76,7 +69,10 @@ function recent(agg: 'min' | 'max', labels: string[], times: string, seconds: nu
 export function orderingRecordings(ctx: RuleContext): Recording[] {
   const { step, recordSeconds: r } = ctx;
   return [
-    { record: ORDERING_RECORDS.lastCall, expr: recent('max', CALL_LABELS, changeTimes(METRICS.calls, step), r, step) },
+    {
+      record: ORDERING_RECORDS.lastCall,
+      expr: recent('max', CALL_LABELS, changeTimes(METRICS.calls, step), r, step),
+    },
     {
       record: ORDERING_RECORDS.firstError,
       expr: recent('min', ERROR_LABELS, changeTimes(METRICS.errors, step), r, step),
@@ -120,7 +116,14 @@ export function errorThenRetry(ctx: RuleContext): Rule[] {
     overWindow(ctx, 'min', ERROR_LABELS, ORDERING_RECORDS.firstError, changeTimes(METRICS.errors, step), w),
     'failed_tool',
   );
-  const lastCalls = overWindow(ctx, 'max', CALL_LABELS, ORDERING_RECORDS.lastCall, changeTimes(METRICS.calls, step), w);
+  const lastCalls = overWindow(
+    ctx,
+    'max',
+    CALL_LABELS,
+    ORDERING_RECORDS.lastCall,
+    changeTimes(METRICS.calls, step),
+    w,
+  );
   return [
     {
       alert: 'McpErrorThenRetry',
