@@ -101,10 +101,8 @@ export const demoCommand: Command = {
     await mkdir(outDir, { recursive: true });
     const logPath = join(outDir, 'evidence.jsonl');
     const wrapLogPath = join(outDir, 'evidence-wrap.jsonl');
-    for (const path of [logPath, wrapLogPath]) {
-      const moved = await setAsidePreviousLog(path, outDir);
-      if (moved) process.stderr.write(`previous evidence log moved to ${display(moved)}\n`);
-    }
+    const moved = await setAsidePreviousLogs([logPath, wrapLogPath], outDir);
+    if (moved) process.stderr.write(`previous evidence logs moved to ${display(moved)}\n`);
 
     const work = await mkdtemp(join(tmpdir(), 'mcp-audit-demo-'));
     const env: NodeJS.ProcessEnv = {
@@ -197,8 +195,8 @@ function display(path: string): string {
 }
 
 /** A rerun must not mix with the previous run's sessions; the old log is evidence, so it is kept. */
-async function setAsidePreviousLog(logPath: string, outDir: string): Promise<string | undefined> {
-  const files = await logFiles(logPath);
+async function setAsidePreviousLogs(logPaths: string[], outDir: string): Promise<string | undefined> {
+  const files = (await Promise.all(logPaths.map(logFiles))).flat();
   if (files.length === 0) return undefined;
   const dest = join(outDir, `previous-${new Date().toISOString().replace(/[:.]/g, '-')}`);
   await mkdir(dest, { recursive: true });
