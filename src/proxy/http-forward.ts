@@ -11,6 +11,7 @@ import type { Attributes } from '@opentelemetry/api';
 import { ATTR_CLIENT_ADDRESS, ATTR_CLIENT_PORT, ATTR_MCP_SESSION_ID } from '../semconv.js';
 import { identifyCaller, type CallerSources } from './http-caller.js';
 import { downstreamResponseHeaders, singleHeader, upstreamRequestHeaders } from './http-headers.js';
+import { collectBounded, mergeDenials } from './http-body.js';
 import { JsonBodyTap, SseTap } from './http-sse.js';
 import type { BodyDecision, HttpAudit } from './http-audit.js';
 import type { ProxySession, RequestScope } from './session.js';
@@ -101,7 +102,20 @@ export function createForwarder(
       headers,
       agent: options.agent,
     });
-    upstream.on('response', (answer) => relayResponse(req, res, answer, exchange));
+    upstream.on('response', (answer) => {
+      // The target dropped the connection mid-response: the client's connection drops too, and
+      // the calls this request carried end as transport errors.
+      const lost = () => {
+        failForwarded(
+          exchange,
+          `mcp-audit proxy: the MCP server at ${target.origin} closed the connection mid-response`,
+        );
+        res.destroy();
+      };
+      answer.once('aborted', lost);
+      answer.once('error', lost);
+      relayResponse(req, res, answer, exchange);
+    });
     upstream.on('error', (err) => upstreamFailed(res, exchange, err));
     res.on('close', () => {
       if (!res.writableFinished) upstream.destroy();
@@ -166,12 +180,8 @@ export function createForwarder(
     return isJson(contentType) ? new JsonBodyTap(options.parseLimit, sink) : undefined;
   }
 
-  function upstreamFailed(
-    res: ServerResponse,
-    exchange: Exchange | undefined,
-    err: NodeJS.ErrnoException,
-  ): void {
-    const message = `mcp-audit proxy: the MCP server at ${target.origin} could not be reached (${err.code ?? err.message})`;
+  /** Ends the calls a request carried whose responses never came (a no-op for answered ones). */
+  function failForwarded(exchange: Exchange | undefined, message: string): void {
     for (const id of exchange?.decision?.forwardedIds ?? [])
       audit?.guard(() =>
         exchange!.session.response('to_client', {
@@ -180,7 +190,16 @@ export function createForwarder(
           error: { code: UPSTREAM_FAILED, message },
         }),
       );
-    if (res.headersSent) {
+  }
+
+  function upstreamFailed(
+    res: ServerResponse,
+    exchange: Exchange | undefined,
+    err: NodeJS.ErrnoException,
+  ): void {
+    const message = `mcp-audit proxy: the MCP server at ${target.origin} could not be reached (${err.code ?? err.message})`;
+    failForwarded(exchange, message);
+    if (res.headersSent || res.destroyed) {
       res.destroy();
       return;
     }
@@ -196,6 +215,9 @@ export function createForwarder(
   }
 
   return (req, res) => {
+    // Either side may go away at any moment; that ends this exchange, never the proxy.
+    req.on('error', () => undefined);
+    res.on('error', () => undefined);
     try {
       const exchange = exchangeFor(req);
       if (!exchange || req.method !== 'POST' || !isJson(req.headers['content-type'])) {
@@ -235,75 +257,4 @@ export function createForwarder(
       if (!res.headersSent) res.writeHead(500).end();
     }
   };
-}
-
-/** Reads a body up to `limit` bytes; past it, resolves with what was read and the rest unread (paused). */
-function collectBounded(
-  req: IncomingMessage,
-  limit: number,
-): Promise<{ chunks: Buffer[]; complete: boolean }> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let held = 0;
-    const onData = (chunk: Buffer) => {
-      chunks.push(chunk);
-      held += chunk.length;
-      if (held > limit) {
-        req.pause();
-        cleanup();
-        resolve({ chunks, complete: false });
-      }
-    };
-    const onEnd = () => {
-      cleanup();
-      resolve({ chunks, complete: true });
-    };
-    const onError = (err: Error) => {
-      cleanup();
-      reject(err);
-    };
-    const cleanup = () => {
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('error', onError);
-    };
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('error', onError);
-  });
-}
-
-/** Policy refusals in a batch whose other requests the target answered with JSON or 202. */
-function mergeDenials(
-  res: ServerResponse,
-  answer: IncomingMessage,
-  denials: Record<string, unknown>[],
-  limit: number,
-): void {
-  const chunks: Buffer[] = [];
-  let held = 0;
-  answer.on('data', (chunk: Buffer) => {
-    held += chunk.length;
-    if (held <= limit) chunks.push(chunk);
-  });
-  answer.on('end', () => {
-    let answers: unknown[] = [];
-    if (held > 0 && held <= limit) {
-      try {
-        const parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
-        answers = Array.isArray(parsed) ? parsed : [parsed];
-      } catch {
-        answers = [];
-      }
-    }
-    const json = JSON.stringify([...answers, ...denials]);
-    const headers = downstreamResponseHeaders(answer.headers);
-    delete headers['content-length'];
-    res.writeHead(200, {
-      ...headers,
-      'content-type': 'application/json',
-      'content-length': Buffer.byteLength(json),
-    });
-    res.end(json);
-  });
 }

@@ -228,6 +228,40 @@ describe('proxy: session end and errors', () => {
     }
   });
 
+  it('a server that dies mid-call: the client sees the stream end, the call ends as an error, the proxy lives', async () => {
+    const doomed = await startFixture();
+    const front = await startProxy(
+      `http://127.0.0.1:${doomed.port}/mcp`,
+      [],
+      otlpEnv(receiver.url, 'http-proxy-crash'),
+    );
+    try {
+      const { client } = await connectHttp(`http://127.0.0.1:${front.port}/mcp`);
+      await assert.rejects(
+        client.callTool({ name: 'gated', arguments: {} }, undefined, {
+          onprogress: () => void doomed.child.kill('SIGKILL'),
+          timeout: 20_000,
+        }),
+      );
+      await client.close();
+      await receiver.waitForSpans(() =>
+        toolSpans('http-proxy-crash').some((s) => s.name === 'tools/call gated'),
+      );
+      const gated = toolSpans('http-proxy-crash').find((s) => s.name === 'tools/call gated')!;
+      assert.notEqual(gated.attributes['error.type'], undefined);
+      assert.equal(front.child.exitCode, null, 'the proxy is still running');
+      const res = await fetch(`http://127.0.0.1:${front.port}/mcp`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
+      });
+      assert.equal(res.status, 502);
+    } finally {
+      await stop(front);
+      await stop(doomed);
+    }
+  });
+
   it('keeps relaying when the span exporter cannot reach its collector', async () => {
     const closed = await unusedPort();
     const blind = await startProxy(
