@@ -3,6 +3,11 @@
 # (see demo.Dockerfile.dockerignore).
 FROM node:22-bookworm-slim
 WORKDIR /app
+# python3: the demo's knowledge-base server is a standard-library Python MCP
+# server run under `mcp-audit wrap` (without it the demo skips that scenario).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 \
+ && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=development
 COPY package.json package-lock.json ./
 # Dev dependencies too: the demo's MCP servers use @modelcontextprotocol/sdk.
