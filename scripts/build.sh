@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the mcp-audit backend once, into a cache outside the clone:
-#   otelcol-mcp (collector/otelcol-mcp, collector-contrib v0.161.0) and
+#   otelcol-mcp (collector/otelcol-mcp, collector-contrib v0.161.0),
 #   Jaeger v2 (jaeger/, module github.com/jaegertracing/jaeger v1.76.0) and
 #   VictoriaMetrics v1.151.0 (victoria-metrics, vmagent, vmauth, vmalert: the store of the
 #   scale-out topology, docs/scale.md) in one directory
