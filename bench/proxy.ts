@@ -4,12 +4,16 @@
 // writes JSON-RPC lines itself and times each tools/call from write to the answer's line, so the
 // client SDK's own cost is not in the figures. Rounds interleave the configurations so drift in the
 // machine's load hits them alike. CPU is the proxy process's own (user + system), per call.
+// The HTTP rows (bench/lib/http-round-trip.ts) do the same for `mcp-audit proxy` against a direct
+// loopback Streamable HTTP round trip, in the same interleaved rounds.
 // Writes its section of docs/benchmarks.md between the proxy markers; figures are reported, never
 // asserted.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
+import { measureHttp, type HttpConfig } from './lib/http-round-trip.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const SERVER = join(ROOT, 'test/fixtures/apps/stdio-server.mjs');
@@ -43,6 +47,19 @@ const configs: Config[] = [
     command: [process.execPath, CLI, 'wrap', '--', process.execPath, SERVER],
     env: { OTEL_SDK_DISABLED: 'true' },
   },
+];
+
+const DIRECT_HTTP = 'direct Streamable HTTP (loopback)';
+// Streamable HTTP costs a request and a short SSE stream per call: fewer calls keep the run short.
+const HTTP_CALLS = Math.round(CALLS / 2);
+const httpConfigs: HttpConfig[] = [
+  { name: DIRECT_HTTP },
+  {
+    name: 'proxy, audit on (evidence log)',
+    proxyEnv: { MCP_AUDIT_FILE: join(scratch, 'http-evidence-{pid}.jsonl') },
+  },
+  { name: 'proxy, spans recorded, no exporter', proxyEnv: { MCP_AUDIT_FILE: 'off' } },
+  { name: 'proxy, OTEL_SDK_DISABLED=true (relay only)', proxyEnv: { OTEL_SDK_DISABLED: 'true' } },
 ];
 
 class LineClient {
@@ -131,6 +148,10 @@ async function main(): Promise<void> {
   const all = new Map<string, { samples: number[]; cpu: number[] }>(
     configs.map((c) => [c.name, { samples: [], cpu: [] }]),
   );
+  const allHttp = new Map<string, { samples: number[]; cpu: number[] }>(
+    httpConfigs.map((c) => [c.name, { samples: [], cpu: [] }]),
+  );
+  const loadBefore = loadavg();
   for (let round = 0; round < ROUNDS; round++) {
     for (const config of round % 2 === 0 ? configs : [...configs].reverse()) {
       const { samples, cpuPerCall } = await measure(config);
@@ -141,32 +162,28 @@ async function main(): Promise<void> {
         `[bench proxy] round ${round + 1}/${ROUNDS} ${config.name}: ${samples.length} calls\n`,
       );
     }
+    for (const config of round % 2 === 0 ? httpConfigs : [...httpConfigs].reverse()) {
+      const { samples, cpuPerCall } = await measureHttp(ROOT, config, HTTP_CALLS, WARMUP, cpuMicros);
+      const entry = allHttp.get(config.name)!;
+      entry.samples.push(...samples);
+      if (cpuPerCall !== undefined) entry.cpu.push(cpuPerCall);
+      process.stderr.write(
+        `[bench proxy] round ${round + 1}/${ROUNDS} http ${config.name}: ${samples.length} calls\n`,
+      );
+    }
   }
-  const direct = [...all.get('direct stdio')!.samples].sort((a, b) => a - b);
-  const rows = configs.map((c) => {
-    const entry = all.get(c.name)!;
-    const sorted = [...entry.samples].sort((a, b) => a - b);
-    const median = quantile(sorted, 0.5);
-    const p95 = quantile(sorted, 0.95);
-    const cpu = entry.cpu.length ? entry.cpu.reduce((a, b) => a + b, 0) / entry.cpu.length : undefined;
-    return {
-      name: c.name,
-      median,
-      p95,
-      addedMedian: median - quantile(direct, 0.5),
-      addedP95: p95 - quantile(direct, 0.95),
-      cpu,
-    };
-  });
-  const fmt = (n: number) => `${n.toFixed(0)} µs`;
-  const table = [
-    '| configuration | median | p95 | added at the median | added at p95 | proxy CPU per call |',
-    '|---|---|---|---|---|---|',
-    ...rows.map(
-      (r) =>
-        `| ${r.name} | ${fmt(r.median)} | ${fmt(r.p95)} | ${r.name === 'direct stdio' ? '—' : fmt(r.addedMedian)} | ${r.name === 'direct stdio' ? '—' : fmt(r.addedP95)} | ${r.cpu === undefined ? '—' : fmt(r.cpu)} |`,
-    ),
-  ].join('\n');
+  const loadAfter = loadavg();
+  const table = summaryTable(
+    all,
+    configs.map((c) => c.name),
+    'direct stdio',
+  );
+  const httpTable = summaryTable(
+    allHttp,
+    httpConfigs.map((c) => c.name),
+    DIRECT_HTTP,
+  );
+  const load = (l: number[]) => l.map((v) => v.toFixed(2)).join(', ');
   const section = `<!-- proxy:begin -->
 ## mcp-audit wrap (stdio proxy)
 
@@ -175,6 +192,15 @@ configuration and round, ${ROUNDS} interleaved rounds, after ${WARMUP} warm-up c
 Target: wrap adds under 100 µs at the median.
 
 ${table}
+
+## mcp-audit proxy (Streamable HTTP reverse proxy)
+
+Same rounds: ${HTTP_CALLS} sequential \`tools/call echo\` POSTs per configuration and round on one keep-alive
+connection to a stateful SDK McpServer on 127.0.0.1 (each answered with a short SSE stream), after ${WARMUP}
+warm-up calls; the client writes the HTTP requests itself. Load average (1, 5, 15 min) before: ${load(loadBefore)};
+after: ${load(loadAfter)}. Target: proxy adds under 300 µs at the median.
+
+${httpTable}
 <!-- proxy:end -->`;
   process.stdout.write(`${section}\n`);
   const doc = join(ROOT, 'docs', 'benchmarks.md');
@@ -183,6 +209,29 @@ ${table}
   const marked = /<!-- proxy:begin -->[\s\S]*?<!-- proxy:end -->/;
   writeFileSync(doc, marked.test(text) ? text.replace(marked, section) : `${text.trimEnd()}\n\n${section}\n`);
   rmSync(scratch, { recursive: true, force: true });
+}
+
+function summaryTable(
+  all: Map<string, { samples: number[]; cpu: number[] }>,
+  names: string[],
+  baseline: string,
+): string {
+  const direct = [...all.get(baseline)!.samples].sort((a, b) => a - b);
+  const fmt = (n: number) => `${n.toFixed(0)} µs`;
+  const rows = names.map((name) => {
+    const entry = all.get(name)!;
+    const sorted = [...entry.samples].sort((a, b) => a - b);
+    const median = quantile(sorted, 0.5);
+    const p95 = quantile(sorted, 0.95);
+    const cpu = entry.cpu.length ? entry.cpu.reduce((a, b) => a + b, 0) / entry.cpu.length : undefined;
+    const added = (n: number) => (name === baseline ? '—' : fmt(n));
+    return `| ${name} | ${fmt(median)} | ${fmt(p95)} | ${added(median - quantile(direct, 0.5))} | ${added(p95 - quantile(direct, 0.95))} | ${cpu === undefined || name === baseline ? '—' : fmt(cpu)} |`;
+  });
+  return [
+    '| configuration | median | p95 | added at the median | added at p95 | proxy CPU per call |',
+    '|---|---|---|---|---|---|',
+    ...rows,
+  ].join('\n');
 }
 
 main().catch((err: unknown) => {

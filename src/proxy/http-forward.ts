@@ -149,6 +149,7 @@ export function createForwarder(
     } else {
       res.writeHead(status, answer.statusMessage, downstreamResponseHeaders(answer.headers));
       for (const denial of denials) res.write(`event: message\ndata: ${JSON.stringify(denial)}\n\n`);
+      corkPerTurn(answer, res);
       answer.pipe(res);
     }
     // Listening after `pipe` does: each chunk is written on to the client before the tap reads it.
@@ -257,4 +258,23 @@ export function createForwarder(
       if (!res.headersSent) res.writeHead(500).end();
     }
   };
+}
+
+/**
+ * Chunks that arrive in one turn (an SSE event and the end of the stream, often one TCP read) leave
+ * in one write: on loopback each write costs the sender the receiver's network processing too.
+ */
+function corkPerTurn(answer: IncomingMessage, res: ServerResponse): void {
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    res.uncork();
+  };
+  // Before pipe's own listener, so the cork is in place when pipe writes the chunk.
+  answer.on('data', () => {
+    if (corked) return;
+    corked = true;
+    res.cork();
+    process.nextTick(uncork);
+  });
 }
