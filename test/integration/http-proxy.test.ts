@@ -8,8 +8,9 @@ import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.js';
-import { otlpEnv } from '../support/proc.js';
+import { otlpEnv, runNode } from '../support/proc.js';
 import {
+  CLI,
   connectHttp,
   killLive,
   startFixture,
@@ -282,6 +283,61 @@ describe('proxy: session end and errors', () => {
     } finally {
       await stop(blind);
     }
+  });
+});
+
+describe('proxy: flags', () => {
+  const cases: Array<[string[], RegExp]> = [
+    [['--target', 'http://127.0.0.1:1/mcp'], /--listen \[HOST:\]PORT is required/],
+    [
+      ['--listen', 'localhost:99999', '--target', 'http://127.0.0.1:1/mcp'],
+      /--listen must be PORT or HOST:PORT/,
+    ],
+    [['--listen', '0'], /--target URL is required/],
+    [['--listen', '0', '--target', 'file:///etc/passwd'], /must be an http:\/\/ or https:\/\/ URL/],
+    [
+      ['--listen', '0', '--target', 'http://127.0.0.1:1/', '--jwks-file', '/nonexistent'],
+      /--jwt-audience is required/,
+    ],
+    [
+      [
+        '--listen',
+        '0',
+        '--target',
+        'http://127.0.0.1:1/',
+        '--jwt-secret-file',
+        '/nonexistent',
+        '--jwt-audience',
+        'a',
+      ],
+      /cannot read the file/,
+    ],
+    [
+      ['--listen', '0', '--target', 'http://127.0.0.1:1/', '--caller-header', 'Authorization'],
+      /cannot be Authorization/,
+    ],
+    [['--listen', '0', '--target', 'http://127.0.0.1:1/', '--max-message', '1KiB'], /at least 16MiB/],
+  ];
+  it('exits 2 with a message naming the flag', async () => {
+    for (const [flags, message] of cases) {
+      const run = await runNode([CLI, 'proxy', ...flags]);
+      assert.equal(run.code, 2, flags.join(' '));
+      assert.match(run.stderr, message, flags.join(' '));
+      assert.equal(run.stdout, '');
+    }
+  });
+
+  it('exits 1 when the address is taken, naming it', async () => {
+    const run = await runNode([
+      CLI,
+      'proxy',
+      '--listen',
+      `127.0.0.1:${fixture.port}`,
+      '--target',
+      'http://127.0.0.1:1/',
+    ]);
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${fixture.port}: .*EADDRINUSE`));
   });
 });
 
