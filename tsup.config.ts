@@ -24,4 +24,9 @@ export default defineConfig({
   skipNodeModulesBundle: true,
   shims: true,
   outExtension: ({ format }) => ({ js: format === 'cjs' ? '.cjs' : '.js' }),
+  // The register entry waits at top level for its ESM preload; the CJS build drops that branch
+  // (esbuild refuses a live top-level await in CommonJS output).
+  esbuildOptions(options, { format }) {
+    options.define = { ...options.define, __MCP_AUDIT_ESM__: format === 'esm' ? 'true' : 'false' };
+  },
 });

@@ -1,15 +1,22 @@
 // `node --import mcp-audit/register app.mjs` or `node --require mcp-audit/register app.cjs`:
 // audits every MCP request of the app without a line of its code changed.
 import { register } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import { diag } from '@opentelemetry/api';
+import { planPreload, type PreloadPlan } from './instrumentation/esm-preload.js';
+import { supportedSdkVersion, type McpInstrumentation } from './instrumentation/instrumentation.js';
 import { startMcpAudit, type McpAuditHandle } from './sdk.js';
 import { detectExistingSdk, joinExistingSdk } from './sdk-detect.js';
+
+// Set by the build: true in dist/register.js (ESM, which may wait at top level), false in the CJS one.
+declare const __MCP_AUDIT_ESM__: boolean;
 
 // The loader wraps only the MCP SDK modules: the SDK imports its Protocol file by a relative
 // specifier, which the hook-by-name message channel would never include.
 const MCP_MODULES = /[\\/]node_modules[\\/]@modelcontextprotocol[\\/](sdk|client|server|core)[\\/]/;
 
-function registerEsmHook(): void {
+function registerEsmHook(reason: string): void {
+  diag.debug(`mcp-audit: ESM loader hook registered (${reason})`);
   try {
     register('import-in-the-middle/hook.mjs', import.meta.url, { data: { include: [MCP_MODULES] } });
   } catch (err) {
@@ -63,15 +70,43 @@ function flushOnExit(handle: McpAuditHandle): void {
   });
 }
 
+function planEsm(): PreloadPlan {
+  try {
+    return planPreload(supportedSdkVersion);
+  } catch (err) {
+    return {
+      targets: [],
+      hookReason: `planning failed: ${err instanceof Error ? err.message : String(err)}`,
+    };
+  }
+}
+
+/** Imports the app's SDK files (the instances its own imports will get) and patches them in place. */
+async function preloadEsm(plan: PreloadPlan, instrumentation: McpInstrumentation): Promise<void> {
+  for (const { file, holds } of plan.targets) {
+    try {
+      const exports = (await import(pathToFileURL(file).href)) as Parameters<
+        McpInstrumentation['patchPreloaded']
+      >[1];
+      instrumentation.patchPreloaded(holds, exports);
+    } catch (err) {
+      // The app's own import of this file will fail the same way and tell it; we only step aside.
+      diag.warn(`mcp-audit: could not load ${file} to instrument it`, err);
+    }
+  }
+}
+
 // `--require` preloads a CommonJS app, which require-in-the-middle covers; registering the ESM loader
 // from a CJS preload makes Node 20 initialize it twice (and warn on every start). ESM apps use --import.
-if (typeof module === 'undefined') registerEsmHook();
+const esmPlan = __MCP_AUDIT_ESM__ ? planEsm() : undefined;
+if (esmPlan?.hookReason) registerEsmHook(esmPlan.hookReason);
 // An SDK the app already runs (auto-instrumentations, its own NodeSDK) gets only our
 // instrumentation: one SDK, one exporter, one resource per process (src/sdk-detect.ts).
 const existingSdk = detectExistingSdk();
+let instrumentation: McpInstrumentation | undefined;
 if (existingSdk) {
   try {
-    joinExistingSdk(existingSdk);
+    instrumentation = joinExistingSdk(existingSdk).instrumentation;
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     process.stderr.write(`mcp-audit: not started (${reason}); the application runs without MCP audit\n`);
@@ -79,4 +114,7 @@ if (existingSdk) {
 } else {
   const handle = start();
   if (handle) flushOnExit(handle);
+  instrumentation = handle?.instrumentation;
 }
+// Before the app's first module loads: Node runs the main entry once every --import has settled.
+if (__MCP_AUDIT_ESM__ && esmPlan && instrumentation) await preloadEsm(esmPlan, instrumentation);

@@ -7,10 +7,9 @@ import {
   type InstrumentationModuleFile,
 } from '@opentelemetry/instrumentation';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Hook as RequireHook } from 'require-in-the-middle';
-// One function, not the whole package: `semver`'s index loads every module it has at start-up.
-import satisfies from 'semver/functions/satisfies.js';
 import type { PatchDeps } from './call.js';
 import { createRequestPatch } from './client.js';
 import { createHttpEntryPatch, type HttpEntryFn } from './http-peer.js';
@@ -18,6 +17,7 @@ import type { ProtocolClassLike, RequestFn, OnRequestFn } from './protocol-shape
 import { createDurationHistograms, createRecorder, type Recorder } from './recorder.js';
 import { createOnRequestPatch } from './server.js';
 import type { McpInstrumentationConfig } from './types.js';
+import type { PreloadTarget } from './esm-preload.js';
 import { PACKAGE_NAME, PACKAGE_VERSION } from '../version.js';
 
 const SDK_V1 = '@modelcontextprotocol/sdk';
@@ -41,6 +41,28 @@ const HTTP_ENTRIES: Record<Exclude<V1File, typeof V1_PROTOCOL>, [exportName: str
 };
 
 type HttpEntryModule = Record<string, { prototype?: Record<string, unknown> } | undefined>;
+
+type Satisfies = (version: string, range: string, options: { includePrerelease: boolean }) => boolean;
+let satisfiesFn: Satisfies | undefined;
+
+/**
+ * `semver` loads on the first version check (one function, not the package: its index loads every
+ * module it has), which most processes started with the register entry never make.
+ */
+function satisfies(version: string, range: string): boolean {
+  satisfiesFn ??= createRequire(import.meta.url)('semver/functions/satisfies.js') as Satisfies;
+  return satisfiesFn(version, range, { includePrerelease: true });
+}
+
+/** True when the SDK version is one this instrumentation patches (1.x for the sdk package, else 2.x). */
+export function supportedSdkVersion(version: string, v1: boolean): boolean {
+  return satisfies(version, v1 ? SDK_V1_RANGE : SDK_V2_RANGE);
+}
+
+interface PreloadedModule {
+  exports: ProtocolModule & HttpEntryModule;
+  holds: PreloadTarget['holds'];
+}
 
 function readVersion(baseDir: string | undefined): string | undefined {
   if (!baseDir) return undefined;
@@ -68,6 +90,7 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
   declare private _serverDuration: Histogram | undefined;
   declare private _cjsHook: RequireHook | undefined;
   declare private _v1CjsFiles: Map<string, InstrumentationModuleFile> | undefined;
+  declare private _preloaded: PreloadedModule[] | undefined;
 
   constructor(config: McpInstrumentationConfig = {}) {
     super(PACKAGE_NAME, PACKAGE_VERSION, config);
@@ -102,8 +125,33 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
     ];
   }
 
+  /**
+   * A module of the app's SDK copy imported by the register entry before the app runs (ESM without
+   * a loader hook): patched in place now, and again on each enable().
+   */
+  patchPreloaded(holds: PreloadTarget['holds'], exports: ProtocolModule & HttpEntryModule): void {
+    this._preloaded ??= [];
+    this._preloaded.push({ exports, holds });
+    if (this.isEnabled()) this._patchPreloadedModule({ exports, holds });
+  }
+
+  private _patchPreloadedModule({ exports, holds }: PreloadedModule): void {
+    if (holds === 'protocol') this._patchProtocolModule(exports);
+    else this._patchHttpEntry(exports, holds);
+  }
+
+  override disable(): void {
+    super.disable();
+    for (const { exports, holds } of this._preloaded ?? []) {
+      if (holds === 'protocol') this._unpatchProtocolModule(exports);
+      else this._unpatchHttpEntry(exports, holds);
+    }
+  }
+
   override enable(): void {
+    const wasEnabled = this.isEnabled();
     super.enable();
+    if (!wasEnabled) for (const preloaded of this._preloaded ?? []) this._patchPreloadedModule(preloaded);
     const files = this._v1CjsFiles;
     if (this._cjsHook || !files) return;
     // OTel's shared require hook resolves the package main first and gives up on this package; a
@@ -112,7 +160,7 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
       const file = files.get(name.replace(/\.js$/, ''));
       if (!file) return exports;
       const version = readVersion(baseDir);
-      if (version === undefined || !satisfies(version, SDK_V1_RANGE, { includePrerelease: true })) {
+      if (version === undefined || !satisfies(version, SDK_V1_RANGE)) {
         this._diag.debug(
           `${SDK_V1} ${version ?? '(unknown version)'} is outside ${SDK_V1_RANGE}; not patched`,
         );
