@@ -31,7 +31,7 @@ import {
   type Resource,
   type ResourceDetector,
 } from '@opentelemetry/resources';
-import { MeterProvider, type MetricReader } from '@opentelemetry/sdk-metrics';
+import type { MetricReader } from '@opentelemetry/sdk-metrics';
 import {
   AlwaysOffSampler,
   AlwaysOnSampler,
@@ -90,7 +90,13 @@ export function startOpenTelemetry(opts: OtelOptions): OtelHandle {
   const propagator = propagatorFromEnv();
   const resource = opts.resourceFilter ? opts.resourceFilter(resourceFromEnv()) : resourceFromEnv();
   const readers = opts.metricReaders ?? [];
-  const meterProvider = readers.length === 0 ? undefined : new MeterProvider({ resource, readers });
+  // The metrics SDK loads only where there is a reader (the embedded mode has none).
+  const meterProvider =
+    readers.length === 0
+      ? undefined
+      : new (loadOnDemand<typeof import('@opentelemetry/sdk-metrics')>(
+          '@opentelemetry/sdk-metrics',
+        ).MeterProvider)({ resource, readers });
   const tracerProvider =
     opts.spanProcessors.length === 0
       ? undefined

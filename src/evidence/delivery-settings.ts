@@ -2,7 +2,8 @@
 // (a queue sized for bursts, a short batch delay, a 2 s exit deadline) where the OTel defaults
 // suit tracing, and the standard OTEL_BSP_* / OTEL_METRIC_* variables honoured.
 
-import { PeriodicExportingMetricReader, type MetricReader } from '@opentelemetry/sdk-metrics';
+import { createRequire } from 'node:module';
+import type { MetricReader } from '@opentelemetry/sdk-metrics';
 import { ENV_SHUTDOWN_TIMEOUT } from '../env.js';
 import { OtlpHttpMetricExporter } from './otlp-http-exporter.js';
 
@@ -67,6 +68,10 @@ export function metricReaders(
     100,
     intEnv(env, 'OTEL_METRIC_EXPORT_TIMEOUT', settings.exportTimeoutMillis, warnings),
   );
+  // Loaded here, not at start-up: only a process that exports metrics needs the metrics SDK.
+  const { PeriodicExportingMetricReader } = createRequire(import.meta.url)(
+    '@opentelemetry/sdk-metrics',
+  ) as typeof import('@opentelemetry/sdk-metrics');
   const reader = new PeriodicExportingMetricReader({
     exporter: new OtlpHttpMetricExporter(
       protocol === 'http/json' ? 'json' : 'protobuf',

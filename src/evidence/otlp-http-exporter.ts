@@ -5,22 +5,30 @@
 // Configuration comes from the standard OTEL_EXPORTER_OTLP_* variables, parsed by the OTel helper.
 
 import type { Agent, ClientRequest, IncomingMessage, RequestOptions } from 'node:http';
+import { createRequire } from 'node:module';
 import { gzipSync } from 'node:zlib';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
-import { convertLegacyHttpOptions } from '@opentelemetry/otlp-exporter-base/node-http';
-import {
-  JsonMetricsSerializer,
-  JsonTraceSerializer,
-  ProtobufMetricsSerializer,
-  ProtobufTraceSerializer,
-} from '@opentelemetry/otlp-transformer';
-import {
+import type { convertLegacyHttpOptions } from '@opentelemetry/otlp-exporter-base/node-http';
+import type {
   AggregationTemporality,
   InstrumentType,
-  type PushMetricExporter,
-  type ResourceMetrics,
+  PushMetricExporter,
+  ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
+
+// The serializers (protobufjs among them), the OTLP option parser and the metrics SDK load with the
+// first exporter: a process that writes only the local evidence log never needs them, and they were
+// a large part of its start-up.
+const requireHere = createRequire(import.meta.url);
+const transformer = () =>
+  requireHere('@opentelemetry/otlp-transformer') as typeof import('@opentelemetry/otlp-transformer');
+const exporterBase = () =>
+  requireHere(
+    '@opentelemetry/otlp-exporter-base/node-http',
+  ) as typeof import('@opentelemetry/otlp-exporter-base/node-http');
+const metricsSdk = () =>
+  requireHere('@opentelemetry/sdk-metrics') as typeof import('@opentelemetry/sdk-metrics');
 
 /** The reason an export failed, and whether sending the same batch again later could succeed. */
 export class ExportAttemptError extends Error {
@@ -59,7 +67,9 @@ class OtlpHttpSender<Items> {
   ) {
     const contentType = encoding === 'json' ? 'application/json' : 'application/x-protobuf';
     const path = signal === 'TRACES' ? 'v1/traces' : 'v1/metrics';
-    this.config = convertLegacyHttpOptions({}, signal, path, { 'Content-Type': contentType });
+    this.config = exporterBase().convertLegacyHttpOptions({}, signal, path, {
+      'Content-Type': contentType,
+    });
     this.url = this.config.url;
     this.serialize = (items) => serializer.serializeRequest(items);
   }
@@ -147,7 +157,7 @@ export class OtlpHttpSpanExporter implements SpanExporter {
     this.sender = new OtlpHttpSender(
       'TRACES',
       encoding,
-      encoding === 'json' ? JsonTraceSerializer : ProtobufTraceSerializer,
+      encoding === 'json' ? transformer().JsonTraceSerializer : transformer().ProtobufTraceSerializer,
     );
   }
 
@@ -170,15 +180,22 @@ export class OtlpHttpSpanExporter implements SpanExporter {
 export class OtlpHttpMetricExporter implements PushMetricExporter {
   private readonly sender: OtlpHttpSender<ResourceMetrics>;
   private readonly temporality: AggregationTemporality;
+  private readonly cumulative: AggregationTemporality;
+  private readonly upDown: ReadonlySet<InstrumentType>;
 
   constructor(encoding: 'protobuf' | 'json', temporality: 'cumulative' | 'delta' = 'cumulative') {
     this.sender = new OtlpHttpSender(
       'METRICS',
       encoding,
-      encoding === 'json' ? JsonMetricsSerializer : ProtobufMetricsSerializer,
+      encoding === 'json' ? transformer().JsonMetricsSerializer : transformer().ProtobufMetricsSerializer,
     );
-    this.temporality =
-      temporality === 'delta' ? AggregationTemporality.DELTA : AggregationTemporality.CUMULATIVE;
+    const { AggregationTemporality: Temporality } = metricsSdk();
+    this.temporality = temporality === 'delta' ? Temporality.DELTA : Temporality.CUMULATIVE;
+    this.cumulative = Temporality.CUMULATIVE;
+    this.upDown = new Set([
+      metricsSdk().InstrumentType.UP_DOWN_COUNTER,
+      metricsSdk().InstrumentType.OBSERVABLE_UP_DOWN_COUNTER,
+    ]);
   }
 
   export(metrics: ResourceMetrics, resultCallback: (result: ExportResult) => void): void {
@@ -187,13 +204,7 @@ export class OtlpHttpMetricExporter implements PushMetricExporter {
 
   selectAggregationTemporality(instrumentType: InstrumentType): AggregationTemporality {
     // Up-down counters and gauges stay cumulative, as the OTLP exporter's delta preference does.
-    if (
-      instrumentType === InstrumentType.UP_DOWN_COUNTER ||
-      instrumentType === InstrumentType.OBSERVABLE_UP_DOWN_COUNTER
-    ) {
-      return AggregationTemporality.CUMULATIVE;
-    }
-    return this.temporality;
+    return this.upDown.has(instrumentType) ? this.cumulative : this.temporality;
   }
 
   async forceFlush(): Promise<void> {}

@@ -7,7 +7,6 @@ import {
   type InstrumentationModuleFile,
 } from '@opentelemetry/instrumentation';
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Hook as RequireHook } from 'require-in-the-middle';
 import type { PatchDeps } from './call.js';
@@ -42,21 +41,24 @@ const HTTP_ENTRIES: Record<Exclude<V1File, typeof V1_PROTOCOL>, [exportName: str
 
 type HttpEntryModule = Record<string, { prototype?: Record<string, unknown> } | undefined>;
 
-type Satisfies = (version: string, range: string, options: { includePrerelease: boolean }) => boolean;
-let satisfiesFn: Satisfies | undefined;
+// `>=1.17.0 <2` and `>=2.0.0 <3` as semver reads them with prereleases included (`1.17.1-rc.1` is
+// in, `1.17.0-rc.1` and `2.0.0-rc.1` are not): a range check on every start did not justify loading
+// semver's classes (test/unit/esm-preload.test.ts holds the two to the same answers).
+const SEMVER =
+  /^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$/;
 
-/**
- * `semver` loads on the first version check (one function, not the package: its index loads every
- * module it has), which most processes started with the register entry never make.
- */
-function satisfies(version: string, range: string): boolean {
-  satisfiesFn ??= createRequire(import.meta.url)('semver/functions/satisfies.js') as Satisfies;
-  return satisfiesFn(version, range, { includePrerelease: true });
+function inRange(version: string, major: number, minMinor: number): boolean {
+  const m = SEMVER.exec(version.trim());
+  if (!m) return false;
+  const [maj, min, patch] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  if (maj !== major || min < minMinor) return false;
+  // A prerelease of the lower bound itself sorts below it.
+  return min > minMinor || patch > 0 || m[4] === undefined;
 }
 
 /** True when the SDK version is one this instrumentation patches (1.x for the sdk package, else 2.x). */
 export function supportedSdkVersion(version: string, v1: boolean): boolean {
-  return satisfies(version, v1 ? SDK_V1_RANGE : SDK_V2_RANGE);
+  return v1 ? inRange(version, 1, 17) : inRange(version, 2, 0);
 }
 
 interface PreloadedModule {
@@ -160,7 +162,7 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
       const file = files.get(name.replace(/\.js$/, ''));
       if (!file) return exports;
       const version = readVersion(baseDir);
-      if (version === undefined || !satisfies(version, SDK_V1_RANGE)) {
+      if (version === undefined || !supportedSdkVersion(version, true)) {
         this._diag.debug(
           `${SDK_V1} ${version ?? '(unknown version)'} is outside ${SDK_V1_RANGE}; not patched`,
         );
