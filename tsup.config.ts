@@ -20,8 +20,17 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   splitting: false,
-  // Keep every dependency external: the host app's copy of @opentelemetry/api must be the one we use.
+  // Keep dependencies external: the host app's copy of @opentelemetry/api must be the one we use, and
+  // the instrumentation base shares its require hook with the app's other instrumentations.
   skipNodeModulesBundle: true,
+  // Except the SDK pieces every start loads: as hundreds of small ES modules they cost more to load
+  // than the rest of the register entry (one bundled file instead); they keep no state of their own
+  // that another copy in the app would need to see (context keys are global symbols).
+  noExternal: [
+    /^@opentelemetry\/(core|resources|sdk-trace|context-async-hooks|semantic-conventions)(\/|$)/,
+    // Their own `imports` subpaths (`#platform`), resolved inside each package.
+    /^#/,
+  ],
   shims: true,
   outExtension: ({ format }) => ({ js: format === 'cjs' ? '.cjs' : '.js' }),
   // The register entry waits at top level for its ESM preload; the CJS build drops that branch

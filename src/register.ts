@@ -85,10 +85,7 @@ function planEsm(): PreloadPlan {
 async function preloadEsm(plan: PreloadPlan, instrumentation: McpInstrumentation): Promise<void> {
   for (const { file, holds } of plan.targets) {
     try {
-      const exports = (await import(pathToFileURL(file).href)) as Parameters<
-        McpInstrumentation['patchPreloaded']
-      >[1];
-      instrumentation.patchPreloaded(holds, exports);
+      instrumentation.patchPreloaded(holds, await import(pathToFileURL(file).href));
     } catch (err) {
       // The app's own import of this file will fail the same way and tell it; we only step aside.
       diag.warn(`mcp-audit: could not load ${file} to instrument it`, err);

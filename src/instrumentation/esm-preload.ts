@@ -65,7 +65,7 @@ interface Scan {
  * Which MCP packages (and 1.x subpaths) the app's own modules name, following its relative imports
  * from the entry point. Packages it reaches through a dependency of its own are not seen here.
  */
-export function scanApp(entry: string | undefined): Scan {
+function scanApp(entry: string | undefined): Scan {
   const mentioned: Mentioned = new Set();
   const start = entry ? sourceFile(resolve(entry)) : undefined;
   if (!start) return { mentioned, complete: false };

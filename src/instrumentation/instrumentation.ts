@@ -131,10 +131,11 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
    * A module of the app's SDK copy imported by the register entry before the app runs (ESM without
    * a loader hook): patched in place now, and again on each enable().
    */
-  patchPreloaded(holds: PreloadTarget['holds'], exports: ProtocolModule & HttpEntryModule): void {
+  patchPreloaded(holds: PreloadTarget['holds'], moduleExports: unknown): void {
+    const preloaded = { exports: moduleExports as PreloadedModule['exports'], holds };
     this._preloaded ??= [];
-    this._preloaded.push({ exports, holds });
-    if (this.isEnabled()) this._patchPreloadedModule({ exports, holds });
+    this._preloaded.push(preloaded);
+    if (this.isEnabled()) this._patchPreloadedModule(preloaded);
   }
 
   private _patchPreloadedModule({ exports, holds }: PreloadedModule): void {
