@@ -15,8 +15,7 @@ declare const __MCP_AUDIT_ESM__: boolean;
 // specifier, which the hook-by-name message channel would never include.
 const MCP_MODULES = /[\\/]node_modules[\\/]@modelcontextprotocol[\\/](sdk|client|server|core)[\\/]/;
 
-function registerEsmHook(reason: string): void {
-  diag.debug(`mcp-audit: ESM loader hook registered (${reason})`);
+function registerEsmHook(): void {
   try {
     register('import-in-the-middle/hook.mjs', import.meta.url, { data: { include: [MCP_MODULES] } });
   } catch (err) {
@@ -96,7 +95,7 @@ async function preloadEsm(plan: PreloadPlan, instrumentation: McpInstrumentation
 // `--require` preloads a CommonJS app, which require-in-the-middle covers; registering the ESM loader
 // from a CJS preload makes Node 20 initialize it twice (and warn on every start). ESM apps use --import.
 const esmPlan = __MCP_AUDIT_ESM__ ? planEsm() : undefined;
-if (esmPlan?.hookReason) registerEsmHook(esmPlan.hookReason);
+if (esmPlan?.hookReason) registerEsmHook();
 // An SDK the app already runs (auto-instrumentations, its own NodeSDK) gets only our
 // instrumentation: one SDK, one exporter, one resource per process (src/sdk-detect.ts).
 const existingSdk = detectExistingSdk();
@@ -113,5 +112,7 @@ if (existingSdk) {
   if (handle) flushOnExit(handle);
   instrumentation = handle?.instrumentation;
 }
+// Said only now: the diag logger is set once the SDK has started.
+if (esmPlan?.hookReason) diag.debug(`mcp-audit: ESM loader hook registered (${esmPlan.hookReason})`);
 // Before the app's first module loads: Node runs the main entry once every --import has settled.
 if (__MCP_AUDIT_ESM__ && esmPlan && instrumentation) await preloadEsm(esmPlan, instrumentation);
