@@ -463,11 +463,41 @@ export async function soakSessions(argv: string[]): Promise<number> {
       }
     const slowestGroup = Math.max(...Object.values(ruleGroups).map((g) => g.medianS));
     const scrapes = steady.flatMap((s) => (s.scrape ? [s.scrape] : []));
+    // One GET of the collector's exposition, as Prometheus scrapes it: its size and time.
+    const exposition = await (async () => {
+      const started = Date.now();
+      try {
+        const body = await (
+          await fetch(stack.collectorMetricsUrl, { signal: AbortSignal.timeout(120_000) })
+        ).text();
+        return {
+          mb: Math.round(Buffer.byteLength(body) / 1e5) / 10,
+          lines: body.split('\n').length,
+          s: (Date.now() - started) / 1000,
+        };
+      } catch (error) {
+        return { error: String(error), s: (Date.now() - started) / 1000 };
+      }
+    })();
     const sessionsSeen = await scalar(
       prom,
       `count(count by (session_id) (mcp_audit_tool_calls_total{session_id=~"${run}-[0-9]+"}))`,
     );
-    const refused = await scalar(prom, 'sum(otelcol_receiver_refused_spans_total) or vector(0)');
+    // The pipeline's own counters (names as src/detection/pipeline-metrics.ts reads them): spans
+    // the collector took, refused (its memory limiter among the reasons), and the SDK's losses.
+    const pipeline = Object.fromEntries(
+      await Promise.all(
+        Object.entries({
+          acceptedSpans: 'otelcol_receiver_accepted_spans',
+          refusedSpans: 'otelcol_receiver_refused_spans',
+          memoryLimiterRefusedSpans: 'otelcol_processor_memory_limiter_refused_spans',
+          sdkDroppedSpans: 'mcp_audit_dropped_spans_total',
+        }).map(async ([key, name]) => [
+          key,
+          await scalar(prom, `sum(max_over_time(${name}[1h])) or vector(0)`),
+        ]),
+      ),
+    );
     // The cardinality cap of delta_to_cumulative (max_streams) and its other outcomes, as the
     // collector counts them in its own telemetry.
     const streams = (await promQuery(prom, '{__name__=~"otelcol_deltatocumulative.*"}').catch(() => [])).map(
@@ -519,6 +549,7 @@ export async function soakSessions(argv: string[]): Promise<number> {
         median: median(scrapes.map((x) => x.lastScrapeDuration)),
         max: max(scrapes.map((x) => x.lastScrapeDuration)),
       },
+      collectorExpositionAtEnd: exposition,
       scrapeErrors: [...new Set(scrapes.map((x) => x.lastError).filter(Boolean))],
       memoryMiB: Object.fromEntries(
         ['prometheus', 'collector', 'jaeger', 'sink', 'agent'].map((p) => [
@@ -529,7 +560,8 @@ export async function soakSessions(argv: string[]): Promise<number> {
       cpuPercentOfOneCore: Object.fromEntries(
         ['prometheus', 'collector', 'jaeger', 'sink', 'agent'].map((p) => [p, cpuPct(first, last, p)]),
       ),
-      spansRefusedByCollector: refused,
+      spansProduced: 2 * (calls + SEEDS.length),
+      pipeline,
       deltaToCumulative: streams.slice(0, 12),
       collectorLimitLogLines: limitLines.length,
       collectorLimitLogSample: limitLines.slice(0, 2).map((l) => l.slice(0, 300)),
