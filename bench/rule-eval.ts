@@ -8,6 +8,7 @@
 //
 //   node --import tsx bench/rule-eval.ts --sessions 10000 --minutes 6
 //   node --import tsx bench/rule-eval.ts --rules ordering --sessions 10000 --minutes 11
+//   ... --only ordering-recorded   one group alone
 //
 // Measures only these two groups, not the whole alert file, the collector or the scrape path.
 import { spawn } from 'node:child_process';
@@ -29,6 +30,8 @@ const { values: args } = parseArgs({
     minutes: { type: 'string', default: '6' },
     interval: { type: 'string', default: '10' },
     rules: { type: 'string', default: 'latency' },
+    // one group alone (its name), so the other does not compete for the cores
+    only: { type: 'string' },
   },
 });
 const RULES = args.rules;
@@ -149,6 +152,13 @@ function latencyGroups(): string {
   return `groups:\n  - name: latency-per-tool\n    rules:\n${body}\n  - name: latency-per-session\n    rules:\n${before}\n`;
 }
 
+/** The group `name` of a rules file made by orderingGroups or latencyGroups. */
+function onlyGroup(yaml: string, name: string): string {
+  const group = yaml.split(/\n(?=  - name: )/).find((g) => g.startsWith(`  - name: ${name}\n`));
+  if (!group) throw new Error(`no group ${name}`);
+  return `groups:\n${group.trimEnd()}\n`;
+}
+
 interface RuleGroup {
   name: string;
   evaluationTime: number;
@@ -165,7 +175,8 @@ async function main(): Promise<void> {
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', () => ok()));
   const target = `127.0.0.1:${(server.address() as AddressInfo).port}`;
   const [promPort] = await freePorts(1);
-  writeFileSync(join(dir, 'rules.yml'), RULES === 'ordering' ? orderingGroups() : latencyGroups());
+  const groups = RULES === 'ordering' ? orderingGroups() : latencyGroups();
+  writeFileSync(join(dir, 'rules.yml'), args.only ? onlyGroup(groups, args.only) : groups);
   writeFileSync(
     join(dir, 'prometheus.yml'),
     `global:\n  scrape_interval: ${INTERVAL_S}s\n  scrape_timeout: ${INTERVAL_S}s\n  evaluation_interval: ${INTERVAL_S}s\nrule_files: [rules.yml]\nscrape_configs:\n  - job_name: load\n    static_configs: [{targets: ['${target}']}]\n  - job_name: self\n    static_configs: [{targets: ['127.0.0.1:${promPort}']}]\n`,
