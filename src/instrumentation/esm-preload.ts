@@ -148,6 +148,11 @@ function esmEntry(pkg: PackageJson): string | undefined {
 
 type InRange = (version: string, v1: boolean) => boolean;
 
+function preservesSymlinks(env: NodeJS.ProcessEnv): boolean {
+  const flags = [...process.execArgv, ...(env.NODE_OPTIONS ?? '').split(/\s+/)];
+  return env.NODE_PRESERVE_SYMLINKS === '1' || flags.includes('--preserve-symlinks');
+}
+
 function envForcesHook(env: NodeJS.ProcessEnv): boolean {
   return ['1', 'true', 'on', 'yes'].includes((env.MCP_AUDIT_ESM_HOOK ?? '').toLowerCase());
 }
@@ -165,6 +170,8 @@ export function planPreload(
   env: NodeJS.ProcessEnv = process.env,
 ): PreloadPlan {
   if (envForcesHook(env)) return { targets: [], hookReason: 'MCP_AUDIT_ESM_HOOK is set' };
+  // The app's module URLs would then be its symlinked paths, not the files found here.
+  if (preservesSymlinks(env)) return { targets: [], hookReason: 'symlinks are preserved' };
   const scan = scanApp(entry);
   const entryFile = entry ? sourceFile(resolve(entry)) : undefined;
   const fromDirs = [...new Set([...(entryFile ? [dirname(entryFile)] : []), cwd])];

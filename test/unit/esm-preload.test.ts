@@ -103,6 +103,12 @@ describe('planPreload', () => {
     assert.match(p.hookReason ?? '', /@modelcontextprotocol\/client/);
   });
 
+  it('keeps the loader hook when symlinks are preserved (module URLs are then the symlinked paths)', () => {
+    const p = plan(join(ROOT, 'bench/workers/startup.mjs'), ROOT, { NODE_PRESERVE_SYMLINKS: '1' });
+    assert.deepEqual(p.targets, []);
+    assert.match(p.hookReason ?? '', /symlinks/);
+  });
+
   it('MCP_AUDIT_ESM_HOOK=on keeps the loader hook (SDK copies loaded from elsewhere at run time)', () => {
     const p = plan(join(ROOT, 'bench/workers/startup.mjs'), ROOT, { MCP_AUDIT_ESM_HOOK: 'on' });
     assert.deepEqual(p.targets, []);
