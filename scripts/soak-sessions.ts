@@ -51,7 +51,7 @@ function wholeNumber(name: string, raw: string | undefined, fallback?: number): 
   return Number(raw);
 }
 
-export function parseOptions(argv: string[]): Options {
+function parseOptions(argv: string[]): Options {
   let values;
   try {
     ({ values } = parseArgs({
