@@ -177,6 +177,32 @@ describe('proxy: SSE streams are relayed as the server writes them', () => {
   });
 });
 
+describe('proxy: a server that answers with JSON bodies instead of SSE streams', () => {
+  it('relays them and records each call from the JSON copy', async () => {
+    const server = await startFixture(['--json']);
+    const front = await startProxy(
+      `http://127.0.0.1:${server.port}/mcp`,
+      [],
+      otlpEnv(receiver.url, 'http-proxy-json'),
+    );
+    try {
+      const direct = await session(`http://127.0.0.1:${server.port}/mcp`);
+      const proxied = await session(`http://127.0.0.1:${front.port}/mcp`);
+      assert.deepEqual(proxied.results, direct.results);
+      await receiver.waitForSpans(() => toolSpans('http-proxy-json').length >= 3);
+      for (const span of toolSpans('http-proxy-json')) {
+        assert.equal(span.attributes['mcp.session.id'], proxied.sessionId);
+        assert.equal(span.attributes['mcp_audit.server.name'], 'http-session-fixture');
+        assert.ok((span.attributes['mcp_audit.result.size'] as number) > 0);
+        assert.match(String(span.attributes['mcp_audit.result.summary']), /content: 1 text/);
+      }
+    } finally {
+      await stop(front);
+      await stop(server);
+    }
+  });
+});
+
 describe('proxy: session end and errors', () => {
   it('passes DELETE through: the server ends the session, and later requests get its 404', async () => {
     const { client, transport } = await connectHttp(`http://127.0.0.1:${proxy.port}/mcp`);
