@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Builds the mcp-audit backend once, into a cache outside the clone:
 #   otelcol-mcp (collector/otelcol-mcp, collector-contrib v0.161.0),
-#   Jaeger v2 (jaeger/, module github.com/jaegertracing/jaeger v1.76.0) and
-#   VictoriaMetrics v1.151.0 (victoria-metrics, vmagent, vmauth, vmalert: the store of the
-#   scale-out topology, docs/scale.md) in one directory
+#   Jaeger v2 (jaeger/, module github.com/jaegertracing/jaeger v1.76.0),
+#   VictoriaMetrics v1.151.0 (victoria-metrics, vmagent, vmauth, vmalert: the replicated store of
+#   the scale-out topology, docs/scale.md) in one directory and
+#   Thanos v0.41.0 (scale/thanos; receive, query, rule: the sharded store) in one directory
 # as ${MCP_AUDIT_CACHE:-~/.cache/mcp-audit}/bin/<name>-<version>-<content hash>,
 # and installs Prometheus from Debian's package when /usr/bin/prometheus is missing,
 # and rsyslog (the syslog receiver of test/e2e/siem-syslog.test.ts) when
@@ -21,7 +22,7 @@ with_prometheus=1
 for arg in "$@"; do
   case "$arg" in
     --no-prometheus) with_prometheus=0 ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) die "unknown argument: $arg" ;;
   esac
 done
@@ -91,6 +92,15 @@ else
   rm -rf "$vm_src"
 fi
 
+thanos="$(thanos_bin_path)"
+if [[ -x "$thanos" ]]; then
+  log "thanos v$THANOS_VERSION: cached"
+else
+  mkdir -p "$(dirname "$thanos")"
+  GONOSUMDB="$THANOS_GONOSUMDB${GONOSUMDB:+,$GONOSUMDB}" \
+    go_build "thanos v$THANOS_VERSION" "$thanos" "$MCP_AUDIT_ROOT/scale/thanos" github.com/thanos-io/thanos/cmd/thanos
+fi
+
 # apt_install_binary PACKAGE BINARY WHAT: install a Debian package whose binary the stack or the
 # tests run directly, never as a service: a policy-rc.d that refuses every start keeps the package
 # from starting (or replacing) a system service while it installs.
@@ -125,6 +135,7 @@ fi
 echo "otelcol-mcp=$otelcol"
 echo "jaeger=$jaeger"
 echo "victoriametrics=$vm_dir"
+echo "thanos=$thanos"
 [[ -x /usr/bin/prometheus ]] && echo "prometheus=/usr/bin/prometheus"
 [[ -x /usr/sbin/rsyslogd ]] && echo "rsyslogd=/usr/sbin/rsyslogd"
 exit 0

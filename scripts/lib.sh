@@ -15,6 +15,11 @@ JAEGER_MODULE_VERSION="1.76.0"
 VICTORIAMETRICS_VERSION="1.151.0"
 # Its apps that build.sh compiles (app/<name>), one binary each.
 VICTORIAMETRICS_APPS="victoria-metrics vmagent vmauth vmalert"
+# The sharded store (docs/scale.md, "Beyond one machine"): Thanos receive/query/rule, one binary
+# built from scale/thanos (its go.mod says why the replace block). The checksum database has no
+# entry for Thanos's forks; go.sum still pins their hashes.
+THANOS_VERSION="0.41.0"
+THANOS_GONOSUMDB="github.com/thanos-community,github.com/themihai,github.com/alecthomas/kingpin,github.com/zenhack"
 
 log() { printf '[mcp-audit] %s\n' "$*" >&2; }
 die() { printf '[mcp-audit] error: %s\n' "$*" >&2; exit 1; }
@@ -46,4 +51,7 @@ victoriametrics_bin_dir() {
   local key
   key=$({ go env GOVERSION GOOS GOARCH; echo "$VICTORIAMETRICS_VERSION $VICTORIAMETRICS_APPS"; } | sha256sum | cut -c1-12)
   echo "$MCP_AUDIT_BIN_DIR/victoriametrics-$VICTORIAMETRICS_VERSION-$key"
+}
+thanos_bin_path() {
+  echo "$MCP_AUDIT_BIN_DIR/thanos-$THANOS_VERSION-$(content_key "$MCP_AUDIT_ROOT/scale/thanos" go.mod go.sum tools.go)/thanos"
 }
