@@ -15,6 +15,8 @@ const CONFIGS: string[][] = [
   ['collector/config.yaml', 'collector/siem-syslog.yaml'],
   ['collector/config.yaml', 'collector/siem.yaml', 'collector/siem-syslog.yaml'],
   ['collector/config.yaml', 'collector/sampling.yaml'],
+  ['collector/config.yaml', 'collector/scale-out.yaml'],
+  ['collector/config.yaml', 'collector/sampling.yaml', 'collector/scale-out.yaml'],
 ];
 
 describe('otelcol-mcp validate', () => {
