@@ -1,5 +1,5 @@
 # otelcol-mcp, the custom collector distribution, built from its Go modules
-# (collector/otelcol-mcp: main.go, components.go, go.mod; DESIGN.md section 7).
+# (collector/otelcol-mcp: main.go, components.go, go.mod; docs/architecture.md).
 # Build context: the repository root (see collector.Dockerfile.dockerignore).
 FROM golang:1.26 AS build
 WORKDIR /src

@@ -1,6 +1,6 @@
 # Jaeger v2, built from its own Go module (jaeger/go.mod pins
 # github.com/jaegertracing/jaeger v1.76.0 as a tool; it must never share a go.mod
-# with the collector, DESIGN.md section 7). In-memory storage, jaeger/config.yaml.
+# with the collector: its replace directives pin an older collector). Traces on disk (Badger), jaeger/config.yaml.
 # Build context: the repository root (see jaeger.Dockerfile.dockerignore).
 FROM golang:1.26 AS build
 WORKDIR /src
