@@ -97,7 +97,7 @@ if [[ -x "$thanos" ]]; then
   log "thanos v$THANOS_VERSION: cached"
 else
   mkdir -p "$(dirname "$thanos")"
-  GONOSUMDB="$THANOS_GONOSUMDB${GONOSUMDB:+,$GONOSUMDB}" \
+  GONOSUMDB="$THANOS_GONOSUMDB${GONOSUMDB:+,$GONOSUMDB}" GOFLAGS="${GOFLAGS:-} -tags=$THANOS_BUILD_TAGS" \
     go_build "thanos v$THANOS_VERSION" "$thanos" "$MCP_AUDIT_ROOT/scale/thanos" github.com/thanos-io/thanos/cmd/thanos
 fi
 

@@ -20,6 +20,9 @@ VICTORIAMETRICS_APPS="victoria-metrics vmagent vmauth vmalert"
 # entry for Thanos's forks; go.sum still pins their hashes.
 THANOS_VERSION="0.41.0"
 THANOS_GONOSUMDB="github.com/thanos-community,github.com/themihai,github.com/alecthomas/kingpin,github.com/zenhack"
+# Thanos's release build tags (its .promu.yml): without slicelabels the querier panics decoding the
+# label sets its Store API endpoints announce (Thanos converts them in place, as slices).
+THANOS_BUILD_TAGS="netgo,slicelabels"
 
 log() { printf '[mcp-audit] %s\n' "$*" >&2; }
 die() { printf '[mcp-audit] error: %s\n' "$*" >&2; exit 1; }
@@ -53,5 +56,7 @@ victoriametrics_bin_dir() {
   echo "$MCP_AUDIT_BIN_DIR/victoriametrics-$VICTORIAMETRICS_VERSION-$key"
 }
 thanos_bin_path() {
-  echo "$MCP_AUDIT_BIN_DIR/thanos-$THANOS_VERSION-$(content_key "$MCP_AUDIT_ROOT/scale/thanos" go.mod go.sum tools.go)/thanos"
+  local key
+  key=$({ content_key "$MCP_AUDIT_ROOT/scale/thanos" go.mod go.sum tools.go; echo "$THANOS_BUILD_TAGS"; } | sha256sum | cut -c1-12)
+  echo "$MCP_AUDIT_BIN_DIR/thanos-$THANOS_VERSION-$key/thanos"
 }
