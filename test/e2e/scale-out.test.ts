@@ -17,7 +17,14 @@
 import { strict as assert } from 'node:assert';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { FIXTURES, REGISTER_ESM, killAll, runNode } from '../support/proc.js';
+import { killAll } from '../support/proc.js';
+import {
+  expectedCounts as expected,
+  lookup,
+  runSession as runAs,
+  type Call,
+  type Session,
+} from '../support/scale-sessions.js';
 import { REPO_ROOT, startStack, waitFor, type Stack } from '../support/stack.js';
 import {
   startVictoriaMetrics,
@@ -28,14 +35,6 @@ import {
 
 const RUN = `scale-${process.pid}`;
 const SERVICE = 'scale-agent';
-type Call = { tool: string; arguments: Record<string, string> };
-const lookup = (label: string): Call => ({ tool: 'lookup', arguments: { label } });
-
-interface Session {
-  id: string;
-  caller: string;
-  calls: Call[];
-}
 const session = (name: string, caller: string, calls: Call[]): Session => ({
   id: `${RUN}-${name}`,
   caller,
@@ -65,35 +64,7 @@ const DURING = [
   session('during-2', 'user:scale', [lookup('f1'), lookup('f2')]),
 ];
 
-/** Runs one session: an instrumented agent and its instrumented stdio server, to completion. */
-async function runSession(stack: Stack, s: Session): Promise<void> {
-  const run = await runNode(
-    [
-      '--import',
-      REGISTER_ESM,
-      `${FIXTURES}listed-calls-agent.mjs`,
-      `${FIXTURES}sampling-server.mjs`,
-      '--import',
-      REGISTER_ESM,
-    ],
-    {
-      OTEL_EXPORTER_OTLP_ENDPOINT: stack.otlpHttpEndpoint,
-      OTEL_SERVICE_NAME: SERVICE,
-      SERVER_SERVICE_NAME: 'scale-server',
-      OTEL_BSP_SCHEDULE_DELAY: '100',
-      OTEL_METRICS_EXPORTER: 'none',
-      MCP_AUDIT_FILE: 'off',
-      CALLER: s.caller,
-      SESSION: s.id,
-      CALLS: JSON.stringify(s.calls),
-    },
-    120_000,
-  );
-  assert.equal(run.code, 0, run.stderr);
-}
-
-const expected = (sessions: Session[]): Record<string, number> =>
-  Object.fromEntries(sessions.map((s) => [s.id, s.calls.length]).sort());
+const runSession = (stack: Stack, s: Session): Promise<void> => runAs(stack, s, SERVICE);
 
 /** Calls per session of this run, summed over gateways, as `baseUrl` answers. */
 async function countsAt(baseUrl: string, timeSeconds?: number): Promise<Record<string, number>> {
