@@ -6,15 +6,12 @@ import { createHmac, type KeyObject, sign } from 'node:crypto';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { FIXTURES, ROOT } from '../support/proc.js';
-import { trackChild } from '../support/reaper.js';
+import { FIXTURES, killAll, killedByKillAll, ROOT } from '../support/proc.js';
 
 export const CLI = `${ROOT}bin/mcp-audit.cjs`;
 export const SESSION_SERVER = `${FIXTURES}http-session-server.mjs`;
 export const LOOPBACK_PRELOAD = `${FIXTURES}http-loopback-listen.mjs`;
 export const EVERYTHING = `${ROOT}node_modules/@modelcontextprotocol/server-everything/dist/index.js`;
-
-const live = new Set<ChildProcess>();
 
 export interface Listening {
   child: ChildProcess;
@@ -30,8 +27,7 @@ export function startListening(args: string[], env: NodeJS.ProcessEnv, pattern: 
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    live.add(child);
-    trackChild(child);
+    killedByKillAll(child);
     let out = '';
     let err = '';
     child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
@@ -42,7 +38,6 @@ export function startListening(args: string[], env: NodeJS.ProcessEnv, pattern: 
     });
     child.once('error', reject);
     child.once('exit', (code) => {
-      live.delete(child);
       reject(new Error(`${args.join(' ')} exited with ${code} before listening: ${err}`));
     });
   });
@@ -78,18 +73,7 @@ export async function stop(process_: Listening | undefined): Promise<void> {
 }
 
 /** Kills every process a test started and did not reap, by pid. */
-export function killLive(): void {
-  for (const child of live) {
-    if (child.pid !== undefined && child.exitCode === null) {
-      try {
-        process.kill(child.pid, 'SIGKILL');
-      } catch {
-        // gone
-      }
-    }
-  }
-  live.clear();
-}
+export const killLive = killAll;
 
 export async function connectHttp(
   url: string,

@@ -42,6 +42,13 @@ export function runNode(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs =
   });
 }
 
+/** Registers a child a test started: killAll() (and the reaper, on any exit) kills it by pid. */
+export function killedByKillAll(child: ChildProcess): void {
+  live.add(child);
+  trackChild(child);
+  child.on('exit', () => live.delete(child));
+}
+
 /** Starts a long-running node script; resolves with the child and its first stdout line. */
 export function startNode(
   args: string[],
@@ -53,9 +60,7 @@ export function startNode(
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
-    live.add(child);
-    trackChild(child);
-    child.on('exit', () => live.delete(child));
+    killedByKillAll(child);
     let buf = '';
     const onData = (d: Buffer) => {
       buf += d;
