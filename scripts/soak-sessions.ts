@@ -30,9 +30,9 @@ const USAGE = `Usage: npm run soak -- --sessions N [--minutes M] [--period S] [-
   --warm S       when the steady window starts and the seed calls are made (default max(period, 300))
 Without arguments: the span-delivery soak (SOAK_* variables, see scripts/soak.ts).`;
 
-class UsageError extends Error {}
+export class UsageError extends Error {}
 
-interface Options {
+export interface Options {
   sessions: number;
   minutes: number;
   periodS: number;
@@ -41,7 +41,7 @@ interface Options {
   warmS: number;
 }
 
-function wholeNumber(name: string, raw: string | undefined, fallback?: number): number {
+export function wholeNumber(name: string, raw: string | undefined, fallback?: number): number {
   if (raw === undefined) {
     if (fallback === undefined) throw new UsageError(`--${name} is required`);
     return fallback;
@@ -93,10 +93,10 @@ function parseOptions(argv: string[]): Options {
 
 // ---- process figures from /proc ----------------------------------------------------------------
 
-const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+export const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
 /** CPU seconds (user + system) and resident memory (bytes) of a pid, or undefined once it is gone. */
-function procFigures(pid: number): { cpuS: number; rss: number } | undefined {
+export function procFigures(pid: number): { cpuS: number; rss: number } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -108,12 +108,12 @@ function procFigures(pid: number): { cpuS: number; rss: number } | undefined {
   }
 }
 
-const MiB = (bytes: number): number => Math.round(bytes / 2 ** 20);
-const fmt = (n: number): string => n.toLocaleString('en-US');
-const median = (xs: number[]): number =>
+export const MiB = (bytes: number): number => Math.round(bytes / 2 ** 20);
+export const fmt = (n: number): string => n.toLocaleString('en-US');
+export const median = (xs: number[]): number =>
   xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]! : NaN;
-const max = (xs: number[]): number => (xs.length ? Math.max(...xs) : NaN);
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+export const max = (xs: number[]): number => (xs.length ? Math.max(...xs) : NaN);
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 // ---- Prometheus reads ---------------------------------------------------------------------------
 
@@ -181,7 +181,7 @@ interface Sample {
   load: number;
 }
 
-interface SeedEvent {
+export interface SeedEvent {
   kind: 'no-caller' | 'bulk';
   session: string;
   startedAt: number;
@@ -189,7 +189,7 @@ interface SeedEvent {
   error?: string;
 }
 
-interface Agent {
+export interface Agent {
   child: ChildProcess;
   calls: number;
   failures: number;
@@ -197,12 +197,12 @@ interface Agent {
   exited: boolean;
 }
 
-const SEEDS: Array<{ kind: SeedEvent['kind']; alert: string }> = [
+export const SEEDS: Array<{ kind: SeedEvent['kind']; alert: string }> = [
   { kind: 'no-caller', alert: 'McpSensitiveToolWithoutCaller' },
   { kind: 'bulk', alert: 'McpBulkExtraction' },
 ];
 
-function git(args: string[]): string {
+export function git(args: string[]): string {
   try {
     return execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' }).trim();
   } catch {
@@ -210,7 +210,7 @@ function git(args: string[]): string {
   }
 }
 
-async function startSink(dir: string): Promise<{ child: ChildProcess; url: string }> {
+export async function startSink(dir: string): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(
     process.execPath,
     [`${ROOT}bin/mcp-audit.cjs`, 'sink', '--listen', '127.0.0.1:0', '--file', join(dir, 'evidence.jsonl')],
@@ -231,7 +231,7 @@ async function startSink(dir: string): Promise<{ child: ChildProcess; url: strin
   return { child, url };
 }
 
-function startAgent(
+export function startAgent(
   index: number,
   first: number,
   count: number,
@@ -275,7 +275,7 @@ function startAgent(
   return agent;
 }
 
-async function stopAgent(agent: Agent): Promise<void> {
+export async function stopAgent(agent: Agent): Promise<void> {
   if (agent.exited) return;
   const exited = new Promise<void>((r) => agent.child.once('exit', () => r()));
   agent.child.stdin!.end();
