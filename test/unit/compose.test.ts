@@ -220,6 +220,10 @@ describe('docker-compose.yml, profile scale-out', { skip: noCompose }, () => {
     'agent',
     'gateway-1',
     'gateway-2',
+    'thanos-query',
+    'thanos-receive-1',
+    'thanos-receive-2',
+    'thanos-rule',
     'vm-node-1',
     'vm-node-2',
     'vmagent',
@@ -297,13 +301,14 @@ describe('docker-compose.yml, profile scale-out', { skip: noCompose }, () => {
     assert.equal(names.size, 2, 'each gateway labels its series with its own name');
   });
 
-  it('vmagent writes to both nodes, vmauth reads from both, vmalert runs collector/rules on vmauth', () => {
+  it('vmagent writes to both nodes and the first Thanos receiver, vmauth reads from both nodes, vmalert runs collector/rules on vmauth', () => {
     const command = (n: string): string[] => config.services[n].command;
     assert.deepEqual(
       command('vmagent').filter((a) => a.startsWith('-remoteWrite.url=')),
       [
         '-remoteWrite.url=http://vm-node-1:8428/api/v1/write',
         '-remoteWrite.url=http://vm-node-2:8428/api/v1/write',
+        '-remoteWrite.url=http://thanos-receive-1:19291/api/v1/receive',
       ],
     );
     const vmauth = readFileSync(join(root, 'docker/vmauth.yml'), 'utf8');
@@ -321,5 +326,47 @@ describe('docker-compose.yml, profile scale-out', { skip: noCompose }, () => {
     assert.equal(rules?.source, join(root, 'collector/rules'));
     for (const n of ['vm-node-1', 'vm-node-2', 'vmagent', 'vmauth', 'vmalert'])
       assert.match(config.services[n].image, /^victoriametrics\/[a-z-]+:v1\.151\.0$/, n);
+  });
+
+  it('the Thanos receivers share one hashring (replication factor 1), the querier reads both and the ruler, the ruler runs the generated rules through it', () => {
+    const command = (n: string): string[] => config.services[n].command;
+    const flag = (n: string, name: string): string[] =>
+      command(n)
+        .filter((a) => a.startsWith(`--${name}=`))
+        .map((a) => a.slice(name.length + 3));
+    const hashrings = JSON.parse(readFileSync(join(root, 'docker/thanos-hashrings.json'), 'utf8')) as Array<{
+      endpoints: string[];
+    }>;
+    assert.deepEqual(
+      hashrings.flatMap((h) => h.endpoints),
+      ['thanos-receive-1:10901', 'thanos-receive-2:10901'],
+    );
+    for (const [i, r] of ['thanos-receive-1', 'thanos-receive-2'].entries()) {
+      assert.equal(command(r)[0], 'receive');
+      assert.deepEqual(flag(r, 'receive.local-endpoint'), [`${r}:10901`], `${r} is its own hashring entry`);
+      assert.deepEqual(flag(r, 'receive.replication-factor'), ['1']);
+      assert.deepEqual(flag(r, 'label'), [`receive_replica="${i + 1}"`]);
+      assert.deepEqual(flag(r, 'receive.hashrings-file'), ['/etc/thanos/hashrings.json']);
+      const hashringsMount = config.services[r].volumes.find(
+        (v: Json) => v.target === '/etc/thanos/hashrings.json',
+      );
+      assert.equal(hashringsMount?.source, join(root, 'docker/thanos-hashrings.json'));
+      const data = config.services[r].volumes.find((v: Json) => v.type === 'volume');
+      assert.equal(data?.source, `${r}-data`);
+      assert.deepEqual(flag(r, 'remote-write.address'), ['0.0.0.0:19291']);
+    }
+    assert.deepEqual(flag('thanos-query', 'endpoint-strict'), [
+      'thanos-receive-1:10901',
+      'thanos-receive-2:10901',
+    ]);
+    assert.deepEqual(flag('thanos-query', 'endpoint'), ['thanos-rule:10901']);
+    assert.deepEqual(flag('thanos-query', 'query.replica-label'), ['receive_replica']);
+    assert.deepEqual(flag('thanos-query', 'query.lookback-delta'), ['60m']);
+    assert.deepEqual(flag('thanos-rule', 'query'), ['http://thanos-query:10902']);
+    assert.deepEqual(flag('thanos-rule', 'rule-file'), ['/etc/thanos/rules/mcp-audit-alerts.yml']);
+    const rules = config.services['thanos-rule'].volumes.find((v: Json) => v.target === '/etc/thanos/rules');
+    assert.equal(rules?.source, join(root, 'collector/rules'));
+    for (const n of ['thanos-receive-1', 'thanos-receive-2', 'thanos-query', 'thanos-rule'])
+      assert.equal(config.services[n].image, 'thanosio/thanos:v0.41.0', n);
   });
 });
