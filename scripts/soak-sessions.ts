@@ -6,6 +6,8 @@
 // Prometheus, collector, Jaeger and sink memory and CPU, the collector target's scrape duration,
 // sessions visible in Prometheus, and the time from two offending calls, made at load, to their
 // alerts firing (McpSensitiveToolWithoutCaller, McpBulkExtraction; /api/v1/alerts polled every 1 s).
+// With --push the collector remote-writes its metrics to Prometheus (collector/push.yaml) instead
+// of being scraped; the scrape figures then give way to the exporter's sent and failed points.
 //
 // Load: --agents processes (test/fixtures/apps/soak-agent.mjs, each a real SDK client and server
 // under `--import mcp-audit/register`), each cycling through its share of the session ids: one call
@@ -21,13 +23,17 @@ import { trackChild } from '../test/support/reaper.js';
 import { FIXTURES, REGISTER_ESM, ROOT } from '../test/support/proc.js';
 import { promQuery, startStack, waitFor, type Stack } from '../test/support/stack.js';
 
-const USAGE = `Usage: npm run soak -- --sessions N [--minutes M] [--period S] [--agents A] [--interval S] [--warm S]
+const USAGE = `Usage: npm run soak -- --sessions N [--minutes M] [--period S] [--agents A] [--interval S] [--warm S] [--push]
   --sessions N   live sessions (whole number > 0)
   --minutes M    how long the load runs (default 8)
   --period S     seconds between two calls of one session, i.e. the ramp (default 180)
   --agents A     instrumented load processes (default one per 10,000 sessions)
   --interval S   Prometheus scrape and rule evaluation interval in seconds (default 5, as shipped)
   --warm S       when the steady window starts and the seed calls are made (default max(period, 300))
+  --push         the collector remote-writes its metrics to Prometheus (collector/push.yaml)
+                 instead of being scraped
+The collector's limits come from the environment as for otelcol-mcp (MCP_AUDIT_MEMORY_LIMIT_MIB,
+MCP_AUDIT_MEMORY_SPIKE_MIB, MCP_AUDIT_METRICS_MAX_STREAMS).
 Without arguments: the span-delivery soak (SOAK_* variables, see scripts/soak.ts).`;
 
 export class UsageError extends Error {}
@@ -39,6 +45,7 @@ export interface Options {
   agents: number;
   intervalS: number;
   warmS: number;
+  push: boolean;
 }
 
 export function wholeNumber(name: string, raw: string | undefined, fallback?: number): number {
@@ -65,6 +72,7 @@ function parseOptions(argv: string[]): Options {
         agents: { type: 'string' },
         interval: { type: 'string' },
         warm: { type: 'string' },
+        push: { type: 'boolean' },
       },
     }));
   } catch (error) {
@@ -88,7 +96,7 @@ function parseOptions(argv: string[]): Options {
     throw new UsageError(
       `--minutes ${minutes} is too short: the steady window starts at ${warmS} s and the seed alerts need 90 s after it (at least ${Math.ceil((warmS + 90) / 6) / 10} min)`,
     );
-  return { sessions, minutes, periodS, agents, intervalS, warmS };
+  return { sessions, minutes, periodS, agents, intervalS, warmS, push: values.push === true };
 }
 
 // ---- process figures from /proc ----------------------------------------------------------------
@@ -147,6 +155,10 @@ async function promSelf(url: string): Promise<PromSelf> {
       0,
     ),
     lastDurationS: perGroup('prometheus_rule_group_last_duration_seconds'),
+    // Pushed samples refused for arriving behind their series' newest (the push path).
+    outOfOrder: [
+      ...text.matchAll(/^prometheus_tsdb_out_of_order_samples_total(?:\{[^}]*\})? (\S+)$/gm),
+    ].reduce((n, m) => n + Number(m[1]), 0),
   };
 }
 
@@ -156,6 +168,7 @@ interface PromSelf {
   missed: number;
   /** prometheus_rule_group_last_duration_seconds by group. */
   lastDurationS: Record<string, number>;
+  outOfOrder: number;
 }
 
 interface Target {
@@ -196,6 +209,13 @@ export interface Agent {
   maxLagMs: number;
   exited: boolean;
 }
+
+/** The collector's limit settings (collector/config.yaml), passed through from the environment. */
+const LIMIT_SETTINGS = [
+  'MCP_AUDIT_MEMORY_LIMIT_MIB',
+  'MCP_AUDIT_MEMORY_SPIKE_MIB',
+  'MCP_AUDIT_METRICS_MAX_STREAMS',
+];
 
 export const SEEDS: Array<{ kind: SeedEvent['kind']; alert: string }> = [
   { kind: 'no-caller', alert: 'McpSensitiveToolWithoutCaller' },
@@ -327,13 +347,22 @@ export async function soakSessions(argv: string[]): Promise<number> {
     '--',
     'collector/rules/mcp-audit-alerts.yml',
     'collector/config.yaml',
+    'collector/push.yaml',
   ]);
   say(
     `${fmt(opts.sessions)} sessions, ${opts.agents} agent process(es), a call per session every ${opts.periodS} s, ` +
-      `${opts.minutes} min; scrape and evaluation every ${opts.intervalS} s; steady window from ${opts.warmS} s`,
+      `${opts.minutes} min; ${opts.push ? 'metrics pushed (collector/push.yaml), evaluation' : 'scrape and evaluation'} every ${opts.intervalS} s; steady window from ${opts.warmS} s`,
   );
   say(
     `HEAD ${commit}; rules file last changed in ${rulesCommit}${rulesDirty ? `; uncommitted: ${rulesDirty.replace(/\n/g, ', ')}` : ''}`,
+  );
+  const limits = Object.fromEntries(
+    LIMIT_SETTINGS.map((name) => [name, process.env[name] ?? 'default (collector/config.yaml)']),
+  );
+  say(
+    `collector limits: ${Object.entries(limits)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(', ')}`,
   );
 
   const agents: Agent[] = [];
@@ -347,6 +376,7 @@ export async function soakSessions(argv: string[]): Promise<number> {
       evalInterval: `${opts.intervalS}s`,
       sinkEndpoint: sink.url,
       readyTimeoutMs: 120_000,
+      metricsPath: opts.push ? 'push' : 'scrape',
     });
     Object.assign(pids, stack.pids);
     const prom = stack.prometheusUrl!;
@@ -427,7 +457,9 @@ export async function soakSessions(argv: string[]): Promise<number> {
             `calls ${fmt(calls)}`,
             `head series ${fmt(s.self?.headSeries ?? NaN)}`,
             `rule groups ${s.groups.map((g) => `${g.name} ${g.evaluationTime.toFixed(3)} s`).join(', ') || '?'} (missed ${s.self?.missed ?? '?'})`,
-            `scrape ${s.scrape?.lastScrapeDuration.toFixed(2) ?? '?'} s${s.scrape?.lastError ? ` (${s.scrape.lastError})` : ''}`,
+            opts.push
+              ? `pushed (out-of-order samples ${s.self?.outOfOrder ?? '?'})`
+              : `scrape ${s.scrape?.lastScrapeDuration.toFixed(2) ?? '?'} s${s.scrape?.lastError ? ` (${s.scrape.lastError})` : ''}`,
             `Prometheus ${MiB(sumProcs(s, 'prometheus').rss)} MiB ${cpuPct(lastMinute, s, 'prometheus')} %`,
             `collector ${MiB(sumProcs(s, 'collector').rss)} MiB ${cpuPct(lastMinute, s, 'collector')} %`,
             `agents ${MiB(sumProcs(s, 'agent').rss)} MiB ${cpuPct(lastMinute, s, 'agent')} % (lag ≤ ${max(agents.map((a) => a.maxLagMs))} ms)`,
@@ -463,8 +495,10 @@ export async function soakSessions(argv: string[]): Promise<number> {
       }
     const slowestGroup = Math.max(...Object.values(ruleGroups).map((g) => g.medianS));
     const scrapes = steady.flatMap((s) => (s.scrape ? [s.scrape] : []));
-    // One GET of the collector's exposition, as Prometheus scrapes it: its size and time.
+    // One GET of the collector's exposition, as Prometheus scrapes it: its size and time (no page
+    // on the push path).
     const exposition = await (async () => {
+      if (opts.push) return { pushed: true };
       const started = Date.now();
       try {
         const body = await (
@@ -492,6 +526,9 @@ export async function soakSessions(argv: string[]): Promise<number> {
           refusedSpans: 'otelcol_receiver_refused_spans',
           memoryLimiterRefusedSpans: 'otelcol_processor_memory_limiter_refused_spans',
           sdkDroppedSpans: 'mcp_audit_dropped_spans_total',
+          // The push path: metric points the remote-write exporter sent and failed to send.
+          sentMetricPoints: 'otelcol_exporter_sent_metric_points',
+          failedMetricPoints: 'otelcol_exporter_send_failed_metric_points',
         }).map(async ([key, name]) => [
           key,
           await scalar(prom, `sum(max_over_time(${name}[1h])) or vector(0)`),
@@ -528,6 +565,8 @@ export async function soakSessions(argv: string[]): Promise<number> {
       periodS: opts.periodS,
       minutes: opts.minutes,
       intervalS: opts.intervalS,
+      metricsPath: opts.push ? 'push' : 'scrape',
+      collectorLimits: limits,
       commit,
       rulesCommit,
       steadyWindowS: Math.round((last.t - first.t) / 1000),
@@ -545,6 +584,7 @@ export async function soakSessions(argv: string[]): Promise<number> {
         inSteadyWindow: (last.self?.missed ?? 0) - (first.self?.missed ?? 0),
       },
       lastGroupDurationS: last.self?.lastDurationS,
+      outOfOrderSamples: last.self?.outOfOrder,
       scrapeS: {
         median: median(scrapes.map((x) => x.lastScrapeDuration)),
         max: max(scrapes.map((x) => x.lastScrapeDuration)),

@@ -9,6 +9,9 @@
 //
 //   node --import tsx --test test/e2e/alert-replays.test.ts
 //
+// test/e2e/alert-replays-push.test.ts runs the same replays with the session metrics pushed to
+// Prometheus (collector/push.yaml, MCP_AUDIT_REPLAY_METRICS_PATH=push) instead of scraped.
+//
 // Needs dist/ (npm run build) and the cached binaries of scripts/build.sh. All replays start in
 // before(), the 40 s hanging call first, and run concurrently: the file takes about a minute.
 // Every agent runs in its own process group (its demo servers are its children); after() ends
@@ -34,6 +37,8 @@ const SERVERS = { db: 'mcp-db-prod-01', messaging: 'mcp-messaging-01', files: 'm
 const MIB = 1024 * 1024;
 const BULK_ROWS = 50_000;
 const HANG_SECONDS = 40;
+/** How the session metrics reach Prometheus (test/support/stack.ts, metricsPath). */
+const METRICS_PATH = process.env.MCP_AUDIT_REPLAY_METRICS_PATH === 'push' ? 'push' : 'scrape';
 
 const REGISTER = join(REPO_ROOT, 'dist', 'register.js');
 const AGENT = join(REPO_ROOT, 'test', 'fixtures', 'apps', 'replay-agent.mjs');
@@ -251,6 +256,19 @@ async function endAgents(): Promise<void> {
 
 // ---- Prometheus and audit file helpers ---------------------------------------------------------
 
+/** Waits until every rule group has been evaluated `n` times (at 1 s) since `sinceMs`. */
+async function evaluatedSince(stack: Stack, sinceMs: number, n: number): Promise<void> {
+  await waitFor(
+    async () => {
+      const response = await fetch(new URL('/api/v1/rules', stack.prometheusUrl!));
+      const body = (await response.json()) as { data: { groups: Array<{ lastEvaluation: string }> } };
+      const groups = body.data.groups;
+      return groups.length > 0 && groups.every((g) => Date.parse(g.lastEvaluation) >= sinceMs + n * 1000);
+    },
+    { timeoutMs: 30_000, intervalMs: 500, message: `the rule groups were not evaluated ${n} times` },
+  );
+}
+
 async function scalar(stack: Stack, expr: string): Promise<number | undefined> {
   const r = await promQuery(stack.prometheusUrl!, expr);
   if (r.length === 0) return undefined;
@@ -351,7 +369,7 @@ function assertCallLabels(a: Alert, tool: string, server: string): void {
 // ---- the replays -------------------------------------------------------------------------------
 
 describe(
-  'alert replays through the real SDK, demo servers, collector and Prometheus',
+  `alert replays through the real SDK, demo servers, collector and Prometheus (metrics ${METRICS_PATH === 'push' ? 'pushed' : 'scraped'})`,
   { timeout: 170_000 },
   () => {
     let stack: Stack;
@@ -373,7 +391,12 @@ describe(
 
     before(async () => {
       root = mkdtempSync(join(tmpdir(), 'mcp-audit-replays-'));
-      stack = await startStack({ withPrometheus: true, evalInterval: '1s', scrapeInterval: '1s' });
+      stack = await startStack({
+        withPrometheus: true,
+        evalInterval: '1s',
+        scrapeInterval: '1s',
+        metricsPath: METRICS_PATH,
+      });
       stackMs = Date.now() - t0;
       // The 40 s call first, so everything else runs while it sleeps.
       replays.hanging = startReplay(stack, root, {
@@ -586,6 +609,22 @@ describe(
       assert.ok(seconds >= HANG_SECONDS, `span lasted ${seconds} s`);
     });
 
+    if (METRICS_PATH === 'push')
+      it('the session metrics came by remote write: no scrape of the collector, writes received', async () => {
+        const targets = (await (await fetch(new URL('/api/v1/targets', stack.prometheusUrl!))).json()) as {
+          data: { activeTargets: Array<{ labels: Record<string, string> }> };
+        };
+        assert.deepEqual(
+          targets.data.activeTargets.map((t) => t.labels.job),
+          ['otelcol-mcp-self'],
+          'only the collector telemetry is scraped',
+        );
+        const self = await (await fetch(new URL('/metrics', stack.prometheusUrl!))).text();
+        const writes =
+          /^prometheus_http_requests_total\{code="204",handler="\/api\/v1\/write"\} (\d+)$/m.exec(self);
+        assert.ok(writes && Number(writes[1]) > 0, 'Prometheus accepted remote-write requests');
+      });
+
     it('7. the benign ordinary session fires nothing', async () => {
       const r = replays.ordinary;
       const outcome = await finished(r, 60_000);
@@ -601,14 +640,18 @@ describe(
       await promEquals(stack, calls, 2);
       // …and have been there for a while: at least 10 scrapes, each followed by an evaluation
       // (every other replay above has fired by now, all within a few evaluations of their scrape).
-      await waitFor(
-        async () =>
-          (await scalar(
-            stack,
-            `min(count_over_time(mcp_audit_tool_calls_total{session_id="${r.session}"}[10m]))`,
-          ))! >= 10,
-        { timeoutMs: 30_000, intervalMs: 500, message: 'the benign session was not scraped 10 times' },
-      );
+      if (METRICS_PATH === 'scrape')
+        await waitFor(
+          async () =>
+            (await scalar(
+              stack,
+              `min(count_over_time(mcp_audit_tool_calls_total{session_id="${r.session}"}[10m]))`,
+            ))! >= 10,
+          { timeoutMs: 30_000, intervalMs: 500, message: 'the benign session was not scraped 10 times' },
+        );
+      // Pushed, a series gets a sample only when it changes: at least 10 evaluations of every
+      // group after both calls were in Prometheus instead.
+      else await evaluatedSince(stack, Date.now(), 10);
       const active = (await alerts(stack)).filter((a) => a.labels.session_id === r.session);
       assert.deepEqual(active, [], `alerts for the benign session: ${JSON.stringify(active)}`);
       // Not even briefly: Prometheus' ALERTS series holds every pending or firing instance.

@@ -15,6 +15,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { trackChild } from './reaper.js';
 import { parseAuditText } from '../../src/evidence/collector-audit-file.js';
 
@@ -47,6 +48,13 @@ export interface StackOptions {
    * @default 'single'
    */
   topology?: 'single' | 'gateways';
+  /**
+   * How the session metrics reach Prometheus. `scrape`: Prometheus scrapes the collector's
+   * exporter page. `push`: the collector remote-writes them (collector/push.yaml) to Prometheus
+   * started with its remote-write receiver and a 60m lookback, and the page is not scraped.
+   * Only with `single`. @default 'scrape'
+   */
+  metricsPath?: 'scrape' | 'push';
 }
 
 export interface Stack {
@@ -353,6 +361,13 @@ async function waitReady(
   }
 }
 
+/** The Prometheus config without the scrape job `job` (the YAML of scripts/prometheus.yml). */
+function withoutScrapeJob(config: string, job: string): string {
+  const doc = parseYaml(config) as { scrape_configs?: Array<{ job_name?: string }> };
+  doc.scrape_configs = (doc.scrape_configs ?? []).filter((c) => c.job_name !== job);
+  return stringifyYaml(doc);
+}
+
 /** A component's log line when its fixed port was taken between freePorts() and its bind. */
 const BIND_FAILURE = /address already in use|bind: |listen tcp .*: bind|EADDRINUSE/i;
 const START_ATTEMPTS = 3;
@@ -391,6 +406,9 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
     throw new Error('Prometheus requested but /usr/bin/prometheus is missing');
 
   const topology = options.topology ?? 'single';
+  const push = options.metricsPath === 'push';
+  if (push && (topology !== 'single' || !withPrometheus))
+    throw new Error("metricsPath 'push' needs topology 'single' and Prometheus");
   const gatewayCount = topology === 'gateways' ? 2 : 1;
   const ports = await freePorts(7 + 5 * gatewayCount + (topology === 'gateways' ? 4 : 0));
   const next = (): number => ports.shift()!;
@@ -460,9 +478,11 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
     ];
 
     // The collector(s) running collector/config.yaml: one, or the two gateways.
-    const configArgs = [join(REPO_ROOT, 'collector', 'config.yaml'), ...extraCollectorConfigs].flatMap(
-      (c) => ['--config', resolve(REPO_ROOT, c)],
-    );
+    const configArgs = [
+      join(REPO_ROOT, 'collector', 'config.yaml'),
+      ...(push ? [join(REPO_ROOT, 'collector', 'push.yaml')] : []),
+      ...extraCollectorConfigs,
+    ].flatMap((c) => ['--config', resolve(REPO_ROOT, c)]);
     const collectors: Array<{
       grpc: string;
       http: string;
@@ -492,6 +512,8 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
         MCP_AUDIT_STORAGE_DIR: join(dir, `${name}-queue`),
         // The `gateway` label of the remote-write overlay (collector/scale-out.yaml).
         MCP_AUDIT_GATEWAY_NAME: gatewayCount === 1 ? 'gateway-1' : `gateway-${i + 1}`,
+        // Prometheus' remote-write receiver (collector/push.yaml).
+        ...(push ? { MCP_AUDIT_REMOTE_WRITE_ENDPOINT: `http://${host}:${prom}/api/v1/write` } : {}),
         ...collectorEnv,
       };
       logs[name] = join(dir, `${name}.log`);
@@ -548,7 +570,7 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
         .replaceAll('@COLLECTOR_TELEMETRY@', collectors.map((c) => c.telemetry).join("', '"))
         .replaceAll('@RULES_GLOB@', join(resolve(rulesDir), '*.yml'));
       const configPath = join(dir, 'prometheus.yml');
-      writeFileSync(configPath, config);
+      writeFileSync(configPath, push ? withoutScrapeJob(config, 'otelcol-mcp') : config);
       prometheusUrl = `http://${host}:${prom}`;
       children.prometheus = spawnLogged(
         'prometheus',
@@ -559,6 +581,9 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
           `--web.listen-address=${host}:${prom}`,
           '--storage.tsdb.retention.time=30d',
           '--web.enable-lifecycle',
+          // The push path (collector/push.yaml): a pushed series gets a sample only when it
+          // changes, so instant reads look back as far as a scraped series lives (60m).
+          ...(push ? ['--web.enable-remote-write-receiver', '--query.lookback-delta=60m'] : []),
         ],
         { ...process.env },
         logs.prometheus,
