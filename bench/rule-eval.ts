@@ -144,7 +144,7 @@ function orderingGroups(): string {
 function latencyGroups(): string {
   const file = readFileSync(join(REPO_ROOT, 'collector', 'rules', 'mcp-audit-alerts.yml'), 'utf8');
   const rules = file
-    .split(/\n(?=      - alert: )/)
+    .split(/\n(?=      - alert: |      - record: |  - name: )/)
     .filter((r) => r.startsWith('      - alert: McpLatencySpike'));
   if (rules.length === 0) throw new Error('no McpLatencySpike in the rules file');
   const body = rules.join('\n');

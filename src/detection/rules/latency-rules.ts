@@ -9,6 +9,7 @@ import {
   perToolCases,
   runbook,
   sessionTraces,
+  type Recording,
   type Rule,
   type RuleContext,
 } from './rule.js';
@@ -80,15 +81,39 @@ export function hangingCall({ thresholds: t, opts, eventWindow, keep }: RuleCont
   return rules;
 }
 
-/** A server's or a tool's error ratio over the window: one rule per scope. */
+/** Labels of McpErrorBurst's recorded sums: both its scopes are sums of these. */
+const ERROR_BURST_LABELS = ['tool', 'server', 'service_name'];
+
+/** The recorded calls and errors of McpErrorBurst's window, per tool and server. */
+function errorBurstRecords(t: RuleContext['thresholds']): { calls: string; errors: string } {
+  const w = durationLiteral(t.error_burst.window_seconds);
+  return { calls: `mcp_audit:tool_calls:increase${w}`, errors: `mcp_audit:tool_errors:increase${w}` };
+}
+
+/**
+ * McpErrorBurst's window increases, summed per tool and server: read once per evaluation, where
+ * its two scopes read every session's counters three times each. A sum of these sums is the sum
+ * of the series (whole counts, so exactly), so the alerts give what they gave on the counters.
+ */
+export function errorBurstRecordings({ thresholds: t }: RuleContext): Recording[] {
+  const w = durationLiteral(t.error_burst.window_seconds);
+  const records = errorBurstRecords(t);
+  return [
+    { record: records.calls, expr: sumBy(ERROR_BURST_LABELS, windowIncrease(METRICS.calls, w)) },
+    { record: records.errors, expr: sumBy(ERROR_BURST_LABELS, windowIncrease(METRICS.errors, w)) },
+  ];
+}
+
+/** A server's or a tool's error ratio over the window: one rule per scope, on the recorded sums. */
 export function errorBurst({ thresholds: t, opts }: RuleContext): Rule[] {
   const rules: Rule[] = [];
   const eb = t.error_burst;
   const ebWindow = durationLiteral(eb.window_seconds);
+  const records = errorBurstRecords(t);
   for (const scope of ['server', 'tool'] as const) {
     const by = [scope, 'service_name'];
-    const calls = sumBy(by, windowIncrease(METRICS.calls, ebWindow));
-    const errors = sumBy(by, windowIncrease(METRICS.errors, ebWindow));
+    const calls = sumBy(by, records.calls);
+    const errors = sumBy(by, records.errors);
     rules.push({
       alert: 'McpErrorBurst',
       expr: `${errors}\n/\n${calls}\n> ${eb.ratio}\nand on (${by.join(', ')})\n${calls}\n>= ${eb.min_calls}`,

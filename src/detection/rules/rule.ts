@@ -20,6 +20,17 @@ export interface Recording {
   expr: string;
 }
 
+/**
+ * A rule group of the file. Prometheus evaluates groups concurrently and a group's rules one after
+ * another, so a recording and every alert that reads it share a group, the recording first: the
+ * alerts then read this iteration's recording.
+ */
+export interface RuleGroup {
+  name: string;
+  recordings: Recording[];
+  rules: Rule[];
+}
+
 export interface GenerateOptions {
   /** Base URL of the Jaeger UI the trace_search annotation links to. */
   jaegerUrl: string;
