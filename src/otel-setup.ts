@@ -17,7 +17,7 @@ import {
   W3CBaggagePropagator,
   W3CTraceContextPropagator,
 } from '@opentelemetry/core';
-import { registerInstrumentations, type Instrumentation } from '@opentelemetry/instrumentation';
+import type { Instrumentation } from '@opentelemetry/instrumentation';
 import {
   defaultResource,
   detectResources,
@@ -84,11 +84,13 @@ export function startOpenTelemetry(opts: OtelOptions): OtelHandle {
     return startNodeSdk({ ...sdkOpts, logRecordProcessors: [], logLevel: 'none' });
   }
   if (getBooleanFromEnv('OTEL_SDK_DISABLED')) return { shutdown: async () => {} };
-  registerInstrumentations({ instrumentations: opts.instrumentations });
+  registerInstrumentations(opts.instrumentations);
   const contextManager = new AsyncLocalStorageContextManager();
   contextManager.enable();
   const propagator = propagatorFromEnv();
-  const resource = opts.resourceFilter ? opts.resourceFilter(resourceFromEnv()) : resourceFromEnv();
+  const resource = opts.resourceFilter
+    ? deferredResource(resourceFromEnv(), opts.resourceFilter)
+    : resourceFromEnv();
   const readers = opts.metricReaders ?? [];
   // The metrics SDK loads only where there is a reader (the embedded mode has none).
   const meterProvider =
@@ -118,6 +120,50 @@ export function startOpenTelemetry(opts: OtelOptions): OtelHandle {
       await Promise.all([meterProvider?.shutdown(), tracerProvider?.shutdown()]);
     },
   };
+}
+
+/**
+ * `filter(resource)`, computed when something first reads the resource: an exporter, after the first
+ * spans ended. The filter is the resource redaction, whose first run (the redaction engine's cold
+ * start over every attribute) would otherwise delay the app's start. The attributes it sees are
+ * taken now, so the result is the one an eager filter gives (an attribute still pending, like the
+ * host id, is left out either way). A filter that fails leaves no attribute: nothing unredacted.
+ */
+export function deferredResource(resource: Resource, filter: (resource: Resource) => Resource): Resource {
+  const now: Resource = Object.create(resource, { attributes: { value: resource.attributes } }) as Resource;
+  let filtered: Resource | undefined;
+  const get = (): Resource => {
+    if (filtered) return filtered;
+    try {
+      filtered = filter(now);
+    } catch (err) {
+      diag.error('mcp-audit: resource redaction failed; the resource is exported without attributes', err);
+      filtered = resourceFromAttributes({});
+    }
+    return filtered;
+  };
+  return {
+    get attributes() {
+      return get().attributes;
+    },
+    get schemaUrl() {
+      return get().schemaUrl;
+    },
+    asyncAttributesPending: false,
+    waitForAsyncAttributes: async () => undefined,
+    merge: (other) => get().merge(other),
+    getRawAttributes: () => get().getRawAttributes(),
+  };
+}
+
+// What `registerInstrumentations` of @opentelemetry/instrumentation does with no providers given,
+// without loading that package (its ES modules and require hook are a start-up cost of their own).
+function registerInstrumentations(instrumentations: Instrumentation[]): void {
+  for (const instrumentation of instrumentations) {
+    instrumentation.setTracerProvider(trace.getTracerProvider());
+    instrumentation.setMeterProvider(metrics.getMeterProvider());
+    if (!instrumentation.getConfig().enabled) instrumentation.enable();
+  }
 }
 
 function propagatorFromEnv(): TextMapPropagator | undefined {
