@@ -12,6 +12,9 @@
 //
 //   npm run build && flock /tmp/e2e.lock node --import tsx --test test/e2e/alert-replays-content.test.ts
 //
+// test/e2e/alert-replays-content-push.test.ts runs the same replays with the session metrics
+// pushed to Prometheus (collector/push.yaml, MCP_AUDIT_REPLAY_METRICS_PATH=push) instead of scraped.
+//
 // Every agent runs in its own process group (its demo servers are its children); after() ends each
 // group by its pid, then stops the stack. About 5.5 minutes, most of it the benign session (the
 // other replays run during it, so they add no time of their own).
@@ -208,8 +211,11 @@ function assertSignalsCarryNoContent(attrs: Json): void {
   for (const text of CONTENT_TEXTS) assert.ok(!signals.includes(text), `${text} in ${signals}`);
 }
 
+/** How the session metrics reach Prometheus (test/support/stack.ts, metricsPath). */
+const METRICS_PATH = process.env.MCP_AUDIT_REPLAY_METRICS_PATH === 'push' ? 'push' : 'scrape';
+
 describe(
-  'content and in-flight alert replays through the real SDK, demo servers, collector and Prometheus',
+  `content and in-flight alert replays through the real SDK, demo servers, collector and Prometheus (metrics ${METRICS_PATH === 'push' ? 'pushed' : 'scraped'})`,
   { timeout: (BENIGN_SECONDS + 180) * 1000 },
   () => {
     let stack: Stack;
@@ -226,7 +232,12 @@ describe(
         message: 'dist/ is incomplete (run npm run build)',
       });
       root = mkdtempSync(join(tmpdir(), 'mcp-audit-content-replays-'));
-      stack = await startStack({ withPrometheus: true, evalInterval: '1s', scrapeInterval: '1s' });
+      stack = await startStack({
+        withPrometheus: true,
+        evalInterval: '1s',
+        scrapeInterval: '1s',
+        metricsPath: METRICS_PATH,
+      });
       startedAt = Date.now() / 1000 - 1;
       replays.benign = startReplay(stack, root, {
         scenario: 'benign-long',
