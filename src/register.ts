@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { diag } from '@opentelemetry/api';
 import { planPreload, type PreloadPlan } from './instrumentation/esm-preload.js';
 import { supportedSdkVersion, type McpInstrumentation } from './instrumentation/instrumentation.js';
+import { withoutImportHook } from './instrumentation/module-hooks.js';
 import { startMcpAudit, type McpAuditHandle } from './sdk.js';
 import { detectExistingSdk, joinExistingSdk } from './sdk-detect.js';
 
@@ -92,7 +93,7 @@ async function preloadEsm(plan: PreloadPlan, instrumentation: McpInstrumentation
   }
 }
 
-// `--require` preloads a CommonJS app, which require-in-the-middle covers; registering the ESM loader
+// `--require` preloads a CommonJS app, which the CommonJS load hook covers; registering the ESM loader
 // from a CJS preload makes Node 20 initialize it twice (and warn on every start). ESM apps use --import.
 const esmPlan = __MCP_AUDIT_ESM__ ? planEsm() : undefined;
 if (esmPlan?.hookReason) registerEsmHook();
@@ -108,6 +109,9 @@ if (existingSdk) {
     process.stderr.write(`mcp-audit: not started (${reason}); the application runs without MCP audit\n`);
   }
 } else {
+  // No loader hook of ours (CommonJS preload, or ES modules patched in place): our own SDK needs no
+  // import-in-the-middle Hook either.
+  if (!esmPlan?.hookReason) withoutImportHook();
   const handle = start();
   if (handle) flushOnExit(handle);
   instrumentation = handle?.instrumentation;

@@ -148,13 +148,24 @@ const V1_ESM_FILES = new Map(
   Object.entries(V1_FILES).map(([file, holds]) => [normalize(`${V1_PACKAGE}/dist/esm/${file}.js`), holds]),
 );
 
+let importHookWanted = true;
+
+/**
+ * For the register entry when it registered no loader hook and starts its own SDK: nothing would
+ * report an ES module to import-in-the-middle's Hook, so that package is not even loaded.
+ */
+export function withoutImportHook(): void {
+  importHookWanted = false;
+}
+
 /**
  * Calls `listener` for each patched ES module of the SDK that import-in-the-middle's loader hook
- * reports (none when no such hook is registered). Returns the hook, to remove it.
+ * reports (none when no such hook is registered).
  */
-export function onSdkImport(listener: OnSdkModule): { unhook(): void } {
+export function onSdkImport(listener: OnSdkModule): void {
+  if (!importHookWanted) return;
   const { Hook } = requireHere('import-in-the-middle') as typeof import('import-in-the-middle');
-  return new Hook([V1_PACKAGE, ...V2_PACKAGES], { internals: true }, (exports, name, baseDir) => {
+  new Hook([V1_PACKAGE, ...V2_PACKAGES], { internals: true }, (exports, name, baseDir) => {
     if (!baseDir) return exports;
     const v1Holds = V1_ESM_FILES.get(normalize(name));
     if (v1Holds)
