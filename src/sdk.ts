@@ -18,7 +18,7 @@ import type { McpInstrumentationConfig } from './instrumentation/types.js';
 import { loadOnDemand, startOpenTelemetry } from './otel-setup.js';
 import { createRedactor } from './redaction/redact.js';
 import { auditResourceDetectors, keepCommandLine } from './redaction/resource.js';
-import { redactedExporter, redactResource } from './redaction/span-export.js';
+import { exportRedaction, redactedExporter, redactResource } from './redaction/span-export.js';
 
 export interface StartOptions {
   /** Configuration of the MCP instrumentation (capture, redaction, policy). */
@@ -215,12 +215,17 @@ export function startMcpAudit(
       if (record.error) t.errors++;
       sessions.set(key, t);
     };
-    const fileExporter = new AuditFileExporter({ file: auditFile, onRecord: tally });
+    // The export redaction is applied by the exporter itself, to what each record reads.
+    const fileExporter = new AuditFileExporter({
+      file: auditFile,
+      onRecord: tally,
+      redaction: exportRedaction(env),
+    });
     // Losses on the way to the collector are written down locally too.
     ledger.addSink(fileExporter);
     // Short delay: the evidence log should trail the calls by moments, not the OTLP default of 5 s.
     const fileQueue = new DeliveryQueue({
-      exporter: redactedExporter(fileExporter, env),
+      exporter: fileExporter,
       ...settings,
       scheduledDelayMillis: 200,
       onDrop: (reason, count, detail) => ledger.record(AUDIT_FILE_DESTINATION, reason, count, detail),

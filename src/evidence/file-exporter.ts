@@ -13,6 +13,7 @@ import { isControl, type ChainEntry } from './hash-chain.js';
 import { parseByteSize } from './log-files.js';
 import { AuditLogWriter } from './log-writer.js';
 import { isMcpSpanAttributes, toAuditRecord, type AuditRecord } from './record.js';
+import { SpanRecordBuilder, type SpanRecordOptions } from './span-records.js';
 
 export const ENV_FILE = 'MCP_AUDIT_FILE';
 export const ENV_FILE_MAX_BYTES = 'MCP_AUDIT_FILE_MAX_BYTES';
@@ -31,14 +32,28 @@ export interface AuditFileExporterOptions {
   maxQueue?: number;
   /** Which spans are audit records. @default spans with `mcp.method.name` */
   filter?: (span: ReadableSpan) => boolean;
+  /**
+   * The spans arrive as they ended, not through `redactedExporter`: the export redaction is
+   * applied here, to what a record reads only (the same record, for far less work). With a
+   * `filter`, the filter sees the span before that redaction.
+   */
+  redaction?: SpanRecordOptions;
   /** Called with each record once it is durable in the log (e.g. the demo's per-session table). */
   onRecord?: (record: AuditRecord, entry: ChainEntry) => void;
 }
 
+// Records are built a slice at a time, one event-loop turn each: a batch of a thousand spans
+// must not hold up the host's own I/O (a response arriving mid-batch) for tens of milliseconds.
+// A slice is about one or two records: what a message arriving meanwhile waits at most.
+const SLICE_MS = 0.2;
+
 export class AuditFileExporter implements SpanExporter {
   private readonly writer: AuditLogWriter;
-  private readonly filter: (span: ReadableSpan) => boolean;
+  private readonly toRecord: (span: ReadableSpan) => AuditRecord | null;
   private isShutdown = false;
+  private readonly jobs: { spans: ReadableSpan[]; done: (result: ExportResult) => void }[] = [];
+  private building = false;
+  private readonly idleWaiters: (() => void)[] = [];
 
   /** Throws (at setup, never later) when no file is configured. */
   constructor(options: AuditFileExporterOptions = {}) {
@@ -56,7 +71,16 @@ export class AuditFileExporter implements SpanExporter {
           }
         : undefined,
     });
-    this.filter = options.filter ?? ((span) => isMcpSpanAttributes(span.attributes));
+    const filter = options.filter;
+    const builder = options.redaction ? new SpanRecordBuilder(options.redaction) : undefined;
+    if (builder) {
+      this.toRecord = filter
+        ? (span) => (filter(span) ? builder.build(span) : null)
+        : (span) => builder.build(span);
+    } else {
+      const accept = filter ?? ((span: ReadableSpan) => isMcpSpanAttributes(span.attributes));
+      this.toRecord = (span) => (accept(span) ? toAuditRecord(span) : null);
+    }
   }
 
   /** Where the log is being written and its head (for status lines). */
@@ -86,15 +110,53 @@ export class AuditFileExporter implements SpanExporter {
       resultCallback({ code: ExportResultCode.FAILED, error: new Error('AuditFileExporter is shut down') });
       return;
     }
-    let records: AuditRecord[];
-    try {
-      records = [];
-      for (const span of spans) if (this.filter(span)) records.push(toAuditRecord(span));
-    } catch (err) {
-      diag.error('mcp-audit: cannot map span to an audit record', err);
-      resultCallback({ code: ExportResultCode.FAILED, error: asError(err) });
+    // One batch at a time, in the order they came: the chain keeps the order spans were exported in.
+    this.jobs.push({ spans, done: resultCallback });
+    if (!this.building) this.buildNext();
+  }
+
+  private buildNext(): void {
+    const job = this.jobs.shift();
+    if (!job) {
+      this.building = false;
+      const waiters = this.idleWaiters.splice(0);
+      for (const resolve of waiters) resolve();
       return;
     }
+    this.building = true;
+    const { spans, done } = job;
+    const records: AuditRecord[] = [];
+    let next = 0;
+    const slice = (): void => {
+      const until = performance.now() + SLICE_MS;
+      try {
+        while (next < spans.length) {
+          const record = this.toRecord(spans[next++]!);
+          if (record) records.push(record);
+          if (performance.now() >= until) break;
+        }
+      } catch (err) {
+        diag.error('mcp-audit: cannot map span to an audit record', err);
+        done({ code: ExportResultCode.FAILED, error: asError(err) });
+        this.buildNext();
+        return;
+      }
+      if (next < spans.length) {
+        setImmediate(slice);
+        return;
+      }
+      this.write(records, done);
+      this.buildNext();
+    };
+    slice();
+  }
+
+  /** Resolves once no batch is being turned into records. */
+  private built(): Promise<void> {
+    return this.building ? new Promise((resolve) => this.idleWaiters.push(resolve)) : Promise.resolve();
+  }
+
+  private write(records: AuditRecord[], resultCallback: (result: ExportResult) => void): void {
     if (records.length === 0) {
       resultCallback({ code: ExportResultCode.SUCCESS });
       return;
@@ -109,6 +171,7 @@ export class AuditFileExporter implements SpanExporter {
   }
 
   async forceFlush(): Promise<void> {
+    await this.built();
     await this.writer.flush();
   }
 
@@ -116,6 +179,8 @@ export class AuditFileExporter implements SpanExporter {
     if (this.isShutdown) return;
     this.isShutdown = true;
     try {
+      // Batches already taken are written, not lost: their records are being built now.
+      await this.built();
       await this.writer.close();
     } catch (err) {
       diag.error('mcp-audit: closing the audit log failed', err);

@@ -56,17 +56,33 @@ export interface ChainHead {
   hash: string;
 }
 
+// Every line is hashed over this text, so it is built by plain loops and concatenation (no
+// intermediate arrays per object). Its output is fixed by the format: change nothing it writes.
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') {
     // JSON.stringify(undefined) is undefined; inside arrays JSON writes null, so do the same.
     return JSON.stringify(value) ?? 'null';
   }
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) out += ',';
+      // A hole stays empty, as Array.prototype.map and join leave it.
+      if (i in value) out += canonicalJson(value[i]);
+    }
+    return `${out}]`;
+  }
   const obj = value as Record<string, unknown>;
-  const keys = Object.keys(obj)
-    .filter((k) => obj[k] !== undefined)
-    .sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`;
+  const keys = Object.keys(obj).sort();
+  let out = '{';
+  let first = true;
+  for (const k of keys) {
+    const v = obj[k];
+    if (v === undefined) continue;
+    out += `${first ? '' : ','}${JSON.stringify(k)}:${canonicalJson(v)}`;
+    first = false;
+  }
+  return `${out}}`;
 }
 
 export function computeHash(prevHash: string, body: object, key?: string | Buffer): string {

@@ -73,6 +73,7 @@ interface Tail {
 }
 
 export const DEFAULT_MAX_QUEUE = 10_000;
+const SEAL_SLICE_MS = 0.2;
 
 export class AuditLogWriter {
   readonly file: string;
@@ -231,7 +232,14 @@ export class AuditLogWriter {
     let chunk: string[] = [];
     let chunkBytes = 0;
     const sealed: ChainEntry[] = [];
+    let until = performance.now() + SEAL_SLICE_MS;
     for (const body of bodies) {
+      // Hashing a large group commit in one go would hold up the host's I/O: yield a turn now and
+      // then (the drain is the chain's only writer, so nothing else moves the head meanwhile).
+      if (performance.now() > until) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        until = performance.now() + SEAL_SLICE_MS;
+      }
       const s = sealEntry(head, body, this.key);
       const len = Buffer.byteLength(s.line);
       if (this.maxBytes > 0 && this.size + chunkBytes > 0 && this.size + chunkBytes + len > this.maxBytes) {

@@ -76,10 +76,22 @@ export function isMcpSpanAttributes(attributes: Readonly<Record<string, unknown>
 }
 
 export function toAuditRecord(span: ReadableSpan): AuditRecord {
+  return recordFromFacts(spanFacts(span));
+}
+
+/** The facts of an SDK span; `redacted` replaces what an export redaction has already rewritten. */
+export function spanFacts(
+  span: ReadableSpan,
+  redacted?: {
+    attributes: Readonly<Record<string, unknown>>;
+    resourceAttributes: Readonly<Record<string, unknown>>;
+    statusMessage: string | undefined;
+  },
+): SpanFacts {
   const ctx = span.spanContext();
-  return recordFromFacts({
-    attributes: span.attributes,
-    resourceAttributes: span.resource?.attributes ?? {},
+  return {
+    attributes: redacted ? redacted.attributes : span.attributes,
+    resourceAttributes: redacted ? redacted.resourceAttributes : (span.resource?.attributes ?? {}),
     side: span.kind === SpanKind.CLIENT ? 'client' : span.kind === SpanKind.SERVER ? 'server' : null,
     startNs: hrTimeToNs(span.startTime),
     durationNs: hrTimeToNs(span.duration),
@@ -87,8 +99,8 @@ export function toAuditRecord(span: ReadableSpan): AuditRecord {
     spanId: ctx.spanId,
     parentSpanId: span.parentSpanContext?.spanId || null,
     statusIsError: span.status.code === SpanStatusCode.ERROR,
-    statusMessage: span.status.message || null,
-  });
+    statusMessage: (redacted ? redacted.statusMessage : span.status.message) || null,
+  };
 }
 
 export function recordFromFacts(f: SpanFacts): AuditRecord {
@@ -116,8 +128,23 @@ export function recordFromFacts(f: SpanFacts): AuditRecord {
   };
 }
 
+// The short identifying fields (method, tool, server, session, service) repeat from record to
+// record, and string redaction is deterministic: their results are remembered, in a bounded map
+// emptied when full. Tool arguments are not strings here and are redacted every time.
+const REMEMBER_UP_TO_CHARS = 256;
+const REMEMBERED_STRINGS = 2048;
+const cleaned = new Map<string, string>();
+
 function clean(s: string | null): string | null {
-  return s === null ? null : redactor.string(s).text;
+  if (s === null) return null;
+  if (s.length > REMEMBER_UP_TO_CHARS) return redactor.string(s).text;
+  let out = cleaned.get(s);
+  if (out === undefined) {
+    out = redactor.string(s).text;
+    if (cleaned.size >= REMEMBERED_STRINGS) cleaned.clear();
+    cleaned.set(s, out);
+  }
+  return out;
 }
 
 function hrTimeToNs(t: readonly [number, number]): bigint {

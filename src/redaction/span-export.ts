@@ -168,8 +168,11 @@ export function redactResource(
   );
 }
 
-/** `exporter` behind the redactor configured from the environment (MCP_AUDIT_REDACT_*, MCP_AUDIT_RESOURCE_COMMAND_ARGS). */
-export function redactedExporter(exporter: SpanExporter, env: NodeJS.ProcessEnv = process.env): SpanExporter {
+/** The export redaction configured from the environment (MCP_AUDIT_REDACT_*, MCP_AUDIT_RESOURCE_COMMAND_ARGS). */
+export function exportRedaction(env: NodeJS.ProcessEnv = process.env): {
+  redactor: Redactor;
+  keepCommandLine: boolean;
+} {
   let redactor: Redactor;
   try {
     redactor = createRedactor(redactionOptionsFromEnv(env));
@@ -177,6 +180,12 @@ export function redactedExporter(exporter: SpanExporter, env: NodeJS.ProcessEnv 
     // A bad redaction variable is reported by the instrumentation; the built-in rules still apply.
     redactor = createRedactor();
   }
-  const keep = /^(?:true|1|yes|on)$/i.test((env.MCP_AUDIT_RESOURCE_COMMAND_ARGS ?? '').trim());
-  return new RedactingSpanExporter(exporter, redactor, { keepCommandLine: keep });
+  const keepCommandLine = /^(?:true|1|yes|on)$/i.test((env.MCP_AUDIT_RESOURCE_COMMAND_ARGS ?? '').trim());
+  return { redactor, keepCommandLine };
+}
+
+/** `exporter` behind the export redaction configured from the environment. */
+export function redactedExporter(exporter: SpanExporter, env: NodeJS.ProcessEnv = process.env): SpanExporter {
+  const { redactor, keepCommandLine } = exportRedaction(env);
+  return new RedactingSpanExporter(exporter, redactor, { keepCommandLine });
 }
