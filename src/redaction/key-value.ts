@@ -8,9 +8,10 @@ import { isHeaderLikeKey, isHintKey, normalizeKey } from './keys.js';
 import { FILL } from './scanner.js';
 import { looksRandom } from './validators.js';
 
-// The key must start a token, so each key is tried once.
+// The key must start a token, so each key is tried once; it is taken whole (`(?=(…))\1`, an atomic
+// group: a shorter key would leave a key character where a quote, blank or separator must follow).
 const KV_RE =
-  /(?<![A-Za-z0-9_.-])-{0,2}([A-Za-z_][A-Za-z0-9_.-]{0,127})(\\{0,3}["'`])?[ \t]{0,16}(?:=>|[:=]|%3[AaDd])[ \t]{0,16}/g;
+  /(?<![A-Za-z0-9_.-])-{0,2}(?=([A-Za-z_][A-Za-z0-9_.-]{0,127}))\1(\\{0,3}["'`])?[ \t]{0,16}(?:=>|[:=]|%3[AaDd])[ \t]{0,16}/g;
 const FLAG_RE = /(?<![A-Za-z0-9_.-])--?([A-Za-z_][A-Za-z0-9_.-]{0,127})[ \t]{1,16}(?=[^\s-])/g;
 
 // Placeholders and literals that are not secrets: SQL parameters, templates, env references.
@@ -81,6 +82,7 @@ export function keyValueDetectors(isSensitive: (normalized: string) => boolean):
       re: KV_RE,
       builtin: true,
       hint: (s) => s.includes(':') || s.includes('=') || s.includes('%3'),
+      literals: [':', '=', '%3'],
       accept: (m, text, r) => {
         const v = verdict(m[1]!);
         return v && span(m, text, r, isHeaderLikeKey(v.n), v.always);
@@ -91,6 +93,7 @@ export function keyValueDetectors(isSensitive: (normalized: string) => boolean):
       re: FLAG_RE,
       builtin: true,
       hint: (s) => s.includes('-'),
+      literals: ['-'],
       accept: (m, text, r) => {
         const v = verdict(m[1]!);
         return v && span(m, text, r, false, v.always);

@@ -2,6 +2,7 @@
 // original ranges to mask; and the renderer that replaces them with typed masks.
 
 import type { Detector } from './detectors.js';
+import { LiteralIndex, type TextFeatures } from './literals.js';
 import { findHiddenSeparatorNumbers } from './numbers.js';
 import {
   hasJsonEscape,
@@ -107,20 +108,102 @@ function ranges(d: Detector, work: string, steps?: { count: number }): Array<rea
   return out;
 }
 
+/** One detector as the fast path sees it: its preconditions, read without touching the detector. */
+interface Gate {
+  readonly detector: Detector;
+  /** Ids in the plan's index of the detector's literals; empty: no literal gate. */
+  readonly literals: readonly number[];
+  readonly base64Run: number;
+  readonly whole: boolean;
+}
+
+/** The fast path's gates for one detector list, built once per list. */
+class Plan {
+  readonly index = new LiteralIndex();
+  readonly gates: readonly Gate[];
+  // Scratch for one scan at a time; a scan that finds it taken (none should: scans never
+  // re-enter) gets its own, and one that threw leaves it taken, which only costs allocations.
+  private spare: TextFeatures | undefined;
+
+  constructor(detectors: readonly Detector[]) {
+    this.gates = detectors.map((d) => ({
+      detector: d,
+      literals: (d.literals ?? []).map((l) => this.index.add(l)),
+      base64Run: d.base64Run ?? 0,
+      whole: d.whole !== undefined,
+    }));
+    this.spare = this.fresh();
+  }
+
+  private fresh(): TextFeatures {
+    return { present: new Uint8Array(this.index.size), base64Run: 0 };
+  }
+
+  take(work: string): TextFeatures {
+    const features = this.spare ?? this.fresh();
+    this.spare = undefined;
+    this.index.features(work, features);
+    return features;
+  }
+
+  release(features: TextFeatures): void {
+    this.spare = features;
+  }
+}
+
+const plans = new WeakMap<readonly Detector[], Plan>();
+
+function planOf(detectors: readonly Detector[]): Plan {
+  let plan = plans.get(detectors);
+  if (!plan) {
+    plan = new Plan(detectors);
+    plans.set(detectors, plan);
+  }
+  return plan;
+}
+
+/** False when the text lacks what every match of the detector needs. */
+function admits(gate: Gate, features: TextFeatures): boolean {
+  if (features.base64Run < gate.base64Run) return false;
+  const ids = gate.literals;
+  if (ids.length === 0) return true;
+  for (let i = 0; i < ids.length; i++) if (features.present[ids[i]!] === 1) return true;
+  return false;
+}
+
 /** Spans of `text` (normalised already, or plain) to mask; `true` when a `whole` rule took it all. */
 function scanView(text: string, detectors: readonly Detector[], opts: ScanOptions): Span[] | true {
   const spans: Span[] = [];
-  const skipBuiltins = opts.fast !== false && !TRIGGER_CHAR.test(text) && !TRIGGER_RUN.test(text);
+  const fast = opts.fast !== false;
+  const skipBuiltins = fast && !TRIGGER_CHAR.test(text) && !TRIGGER_RUN.test(text);
   const hasDigit = HAS_DIGIT.test(text);
   // Masks already in the text (re-redacting our own output) are opaque: redaction is idempotent.
   let work =
     text.includes('[REDACTED:') || text.includes('[HASH:')
       ? text.replace(MASK_TOKENS, (m) => FILL.repeat(m.length))
       : text;
-  for (const d of detectors) {
-    if (d.builtin && skipBuiltins) continue;
-    if (opts.whole && d.whole && spans.length === 0 && d.whole(text)) return true;
-    if (d.hint && !d.hint(work, hasDigit)) continue;
+  // The fast path reads each detector's precondition from one pass over the text.
+  const plan = fast && !skipBuiltins ? planOf(detectors) : undefined;
+  const features = plan?.take(work);
+  const initial = work;
+  for (let i = 0; i < detectors.length; i++) {
+    let d: Detector;
+    if (features) {
+      const gate = plan!.gates[i]!;
+      d = gate.detector;
+      if (gate.whole && opts.whole && spans.length === 0 && d.whole!(text)) {
+        plan!.release(features);
+        return true;
+      }
+      if (!admits(gate, features)) continue;
+      // A literal gate is what the hint tests: it holds for the text until a fill changes it.
+      if (d.hint && (gate.literals.length === 0 || work !== initial) && !d.hint(work, hasDigit)) continue;
+    } else {
+      d = detectors[i]!;
+      if (d.builtin && skipBuiltins) continue;
+      if (opts.whole && d.whole && spans.length === 0 && d.whole(text)) return true;
+      if (d.hint && !d.hint(work, hasDigit)) continue;
+    }
     const found: Span[] = [];
     for (const [start, end] of ranges(d, work, opts.steps)) {
       if (end > start && NOT_FILL.test(work.slice(start, end))) found.push({ start, end, label: d.name });
@@ -129,6 +212,7 @@ function scanView(text: string, detectors: readonly Detector[], opts: ScanOption
     for (const s of found) spans.push(s);
     work = fill(work, found);
   }
+  if (features) plan!.release(features);
   return spans;
 }
 

@@ -197,6 +197,151 @@ const p6: RedactionProperty = {
     ),
 };
 
+// The email, phone and key=value patterns as first written, before they were rewritten for speed
+// (atomic groups, a leading lookahead): the rewrites must find exactly what these find.
+const FIRST_WRITTEN: Record<string, RegExp> = {
+  email:
+    /(?<![A-Za-z0-9._%+-])(?:(?<!:\/\/)[A-Za-z0-9._%+-]+@|[A-Za-z0-9._%+-]+%40)[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}(?![A-Za-z0-9-])/g,
+  phone: new RegExp(
+    '(?<![A-Za-z0-9_+])\\+(?:[1-9][0-9]{6,14}(?![0-9])|[1-9][0-9]{0,2}(?:[ .-]?\\([0-9]{1,4}\\))?[ .-]?[0-9]{1,8}(?:[ ./-]{1,3}[0-9]{1,8}){0,6}(?![A-Za-z0-9]|[.-][0-9]))' +
+      '|(?<![A-Za-z0-9_+.-])(?:1[ .-]?)?(?:\\([2-9][0-9]{2}\\)[ ./-]{0,3}[2-9][0-9]{2}[ ./-]{1,3}[0-9]{4}|[2-9][0-9]{2}[ ./-]{1,3}[2-9][0-9]{2}[ ./-]{1,3}[0-9]{4})(?![A-Za-z0-9]|[.-][0-9])' +
+      '|(?:(?<![A-Za-z0-9_+./-])|(?<=:\\/\\/))0[1-9][0-9]{0,2}[ ./-][1-9][0-9]{5,7}(?![A-Za-z0-9]|[./-][0-9])',
+    'g',
+  ),
+  key: /(?<![A-Za-z0-9_.-])-{0,2}([A-Za-z_][A-Za-z0-9_.-]{0,127})(\\{0,3}["'`])?[ \t]{0,16}(?:=>|[:=]|%3[AaDd])[ \t]{0,16}/g,
+};
+const rewritten: Record<string, RegExp> = {
+  email: detectors.find((d) => d.name === 'email')!.re!,
+  phone: detectors.find((d) => d.name === 'phone')!.re!,
+  key: keyValueDetectors(isBuiltinSensitiveKey)[0]!.re!,
+};
+// Pieces the three patterns turn on: digits and their separators, '+' and parentheses, the local
+// part and domain of an address, encodings, quotes, escapes and the key separators.
+const patternPiece = fc.oneof(
+  fc.constantFrom(
+    '+',
+    '(',
+    ')',
+    ' ',
+    '.',
+    '-',
+    '/',
+    '_',
+    '@',
+    '%40',
+    '%3A',
+    '%3d',
+    '://',
+    ':',
+    '=',
+    '=>',
+    '\t',
+    '"',
+    "'",
+    '`',
+    '\\',
+    '\\"',
+    '0',
+    '1',
+    '5',
+    '9',
+    '415',
+    '555',
+    '0132',
+    '4111',
+    'x',
+    'ab',
+    'Z',
+    'example',
+    '.com',
+    'password',
+    'key',
+    '--',
+    '\n',
+  ),
+  fc.stringMatching(/^[0-9 .()+-]{1,12}$/),
+  fc.stringMatching(/^[A-Za-z0-9._%+-]{1,10}$/),
+  // Whole candidates: an address, a phone-shaped number, a key and its separator.
+  fc
+    .tuple(
+      fc.stringMatching(/^[A-Za-z0-9._%+-]{1,10}$/),
+      fc.constantFrom('@', '%40', '@@', ''),
+      fc.stringMatching(/^[A-Za-z0-9.-]{1,10}$/),
+      fc.constantFrom('.com', '.c', '.io', '', '.com-'),
+    )
+    .map((t) => t.join('')),
+  fc.stringMatching(/^(?:\+|1 )?\(?[0-9]{1,4}\)?(?:[ ./-]{1,2}[0-9]{1,8}){0,4}$/),
+  fc.stringMatching(/^\+?1?[ .-]?\(?[2-9][0-9]{2}\)?[ ./-]{0,2}[2-9][0-9]{2}[ ./-]{1,2}[0-9]{4}$/),
+  fc.stringMatching(/^0[1-9][0-9]{0,2}[ ./-][1-9][0-9]{5,7}$/),
+  fc
+    .tuple(
+      fc.constantFrom('', '-', '--', '---'),
+      fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_.-]{0,12}$/),
+      fc.constantFrom('', '"', '\\"', "'"),
+      fc.constantFrom('', ' ', '\t '),
+      fc.constantFrom('=', ':', '=>', '%3A', '%3d', '%2', ''),
+    )
+    .map((t) => t.join('')),
+);
+
+// Where the match starts and what it is; for key=value also the key and the quote (accept reads them).
+function execAt(r: RegExp, s: string, from: number, groups: boolean): string {
+  r.lastIndex = from;
+  const m = r.exec(s);
+  r.lastIndex = 0;
+  if (m === null) return 'none';
+  return JSON.stringify(groups ? [m.index, m[0], m[1] ?? null, m[2] ?? null] : [m.index, m[0]]);
+}
+
+const p8: RedactionProperty = {
+  name: 'the email, phone and key=value patterns find what they found as first written, from every start',
+  numRuns: 1500,
+  property: () =>
+    fc.property(
+      fc.array(patternPiece, { maxLength: 14 }),
+      fc.constantFrom('email', 'phone', 'key'),
+      (parts, name) => {
+        const s = parts.join('');
+        const first = FIRST_WRITTEN[name]!;
+        const now = rewritten[name]!;
+        for (let from = 0; from <= s.length; from++) {
+          // The email rewrite adds a capture group (its atomic group): there only where and what matched count.
+          const groups = name === 'key';
+          assert.equal(
+            execAt(now, s, from, groups),
+            execAt(first, s, from, groups),
+            `${name} from ${from} in ${JSON.stringify(s)}`,
+          );
+        }
+      },
+    ),
+};
+
+// Strings holding corpus secrets, pieces of them, the rules' literals and near misses, so the fast
+// path's gates (literals found in one pass, the base64 run) meet texts where a rule does match.
+const ruleLiterals = detectors.flatMap((d) => d.literals ?? []);
+const corpusValue = fc.constantFrom(...corpus.secrets.map((x) => x.value));
+const gatePiece = fc.oneof(
+  corpusValue,
+  corpusValue.chain((v) => fc.nat(v.length).map((n) => v.slice(0, n))),
+  corpusValue.chain((v) => fc.nat(v.length).map((n) => v.slice(n))),
+  fc.constantFrom(...ruleLiterals),
+  fc.stringMatching(/^[A-Za-z0-9/+]{30,50}$/),
+  fc.constantFrom(' ', '\n', '=', ':', '"', '[REDACTED:email]', '\u00e9', '\uff10', '\u200b'),
+  fc.string({ maxLength: 12 }),
+);
+
+const p9: RedactionProperty = {
+  name: "the fast path's gates never change what a scan finds (corpus secrets, their pieces, rule literals)",
+  numRuns: 2000,
+  property: () =>
+    fc.property(fc.array(gatePiece, { maxLength: 8 }), (parts) => {
+      const s = parts.join('');
+      for (const whole of [false, true])
+        assert.deepEqual(scanText(s, detectors, { whole }), scanText(s, detectors, { whole, fast: false }));
+    }),
+};
+
 export interface RedactionProperty {
   name: string;
   numRuns: number;
@@ -240,4 +385,4 @@ const p7: RedactionProperty = {
     ),
 };
 
-export const REDACTION_PROPERTIES: readonly RedactionProperty[] = [p1, p2, p3, p4, p5, p6, p7];
+export const REDACTION_PROPERTIES: readonly RedactionProperty[] = [p1, p2, p3, p4, p5, p6, p7, p8, p9];
