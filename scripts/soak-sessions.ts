@@ -23,7 +23,7 @@ import { trackChild } from '../test/support/reaper.js';
 import { FIXTURES, REGISTER_ESM, ROOT } from '../test/support/proc.js';
 import { promQuery, startStack, waitFor, type Stack } from '../test/support/stack.js';
 
-const USAGE = `Usage: npm run soak -- --sessions N [--minutes M] [--period S] [--agents A] [--interval S] [--warm S] [--push]
+const USAGE = `Usage: npm run soak -- --sessions N [--minutes M] [--period S] [--agents A] [--interval S] [--warm S] [--push] [--rules DIR]
   --sessions N   live sessions (whole number > 0)
   --minutes M    how long the load runs (default 8)
   --period S     seconds between two calls of one session, i.e. the ramp (default 180)
@@ -32,6 +32,8 @@ const USAGE = `Usage: npm run soak -- --sessions N [--minutes M] [--period S] [-
   --warm S       when the steady window starts and the seed calls are made (default max(period, 300))
   --push         the collector remote-writes its metrics to Prometheus (collector/push.yaml)
                  instead of being scraped
+  --rules DIR    the directory whose *.yml Prometheus loads as rules (default collector/rules),
+                 e.g. an older rules file to compare against
 The collector's limits come from the environment as for otelcol-mcp (MCP_AUDIT_MEMORY_LIMIT_MIB,
 MCP_AUDIT_MEMORY_SPIKE_MIB, MCP_AUDIT_METRICS_MAX_STREAMS).
 Without arguments: the span-delivery soak (SOAK_* variables, see scripts/soak.ts).`;
@@ -46,6 +48,7 @@ export interface Options {
   intervalS: number;
   warmS: number;
   push: boolean;
+  rulesDir?: string;
 }
 
 export function wholeNumber(name: string, raw: string | undefined, fallback?: number): number {
@@ -73,6 +76,7 @@ function parseOptions(argv: string[]): Options {
         interval: { type: 'string' },
         warm: { type: 'string' },
         push: { type: 'boolean' },
+        rules: { type: 'string' },
       },
     }));
   } catch (error) {
@@ -96,7 +100,16 @@ function parseOptions(argv: string[]): Options {
     throw new UsageError(
       `--minutes ${minutes} is too short: the steady window starts at ${warmS} s and the seed alerts need 90 s after it (at least ${Math.ceil((warmS + 90) / 6) / 10} min)`,
     );
-  return { sessions, minutes, periodS, agents, intervalS, warmS, push: values.push === true };
+  return {
+    sessions,
+    minutes,
+    periodS,
+    agents,
+    intervalS,
+    warmS,
+    push: values.push === true,
+    rulesDir: values.rules,
+  };
 }
 
 // ---- process figures from /proc ----------------------------------------------------------------
@@ -377,6 +390,7 @@ export async function soakSessions(argv: string[]): Promise<number> {
       sinkEndpoint: sink.url,
       readyTimeoutMs: 120_000,
       metricsPath: opts.push ? 'push' : 'scrape',
+      ...(opts.rulesDir ? { rulesDir: opts.rulesDir } : {}),
     });
     Object.assign(pids, stack.pids);
     const prom = stack.prometheusUrl!;
@@ -566,6 +580,7 @@ export async function soakSessions(argv: string[]): Promise<number> {
       minutes: opts.minutes,
       intervalS: opts.intervalS,
       metricsPath: opts.push ? 'push' : 'scrape',
+      rulesDir: opts.rulesDir ?? 'collector/rules',
       collectorLimits: limits,
       commit,
       rulesCommit,
