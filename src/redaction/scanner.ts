@@ -82,10 +82,17 @@ function fill(text: string, found: readonly Span[]): string {
   return out + text.slice(pos);
 }
 
-function ranges(d: Detector, work: string, steps?: { count: number }): Array<readonly [number, number]> {
+// Most detectors that run find nothing: they share this instead of allocating an empty list each.
+const NO_RANGES: ReadonlyArray<readonly [number, number]> = Object.freeze([]);
+
+function ranges(
+  d: Detector,
+  work: string,
+  steps?: { count: number },
+): ReadonlyArray<readonly [number, number]> {
   if (steps) steps.count++;
-  if (d.find) return [...d.find(work, steps)];
-  const out: Array<readonly [number, number]> = [];
+  if (d.find) return d.find(work, steps);
+  let out: Array<readonly [number, number]> | undefined;
   const r = d.re!;
   r.lastIndex = 0;
   for (let m = r.exec(work); m !== null; m = r.exec(work)) {
@@ -102,10 +109,10 @@ function ranges(d: Detector, work: string, steps?: { count: number }): Array<rea
       r.lastIndex = m.index + 1;
       continue;
     }
-    out.push(range);
+    (out ??= []).push(range);
   }
   r.lastIndex = 0;
-  return out;
+  return out ?? NO_RANGES;
 }
 
 /** One detector as the fast path sees it: its preconditions, read without touching the detector. */
@@ -204,8 +211,10 @@ function scanView(text: string, detectors: readonly Detector[], opts: ScanOption
       if (opts.whole && d.whole && spans.length === 0 && d.whole(text)) return true;
       if (d.hint && !d.hint(work, hasDigit)) continue;
     }
+    const candidates = ranges(d, work, opts.steps);
+    if (candidates.length === 0) continue;
     const found: Span[] = [];
-    for (const [start, end] of ranges(d, work, opts.steps)) {
+    for (const [start, end] of candidates) {
       if (end > start && NOT_FILL.test(work.slice(start, end))) found.push({ start, end, label: d.name });
     }
     if (found.length === 0) continue;
