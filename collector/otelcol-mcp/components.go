@@ -34,9 +34,13 @@ import (
 	attributesprocessor "github.com/open-telemetry/opentelemetry-collector-contrib/processor/attributesprocessor"
 	deltatocumulativeprocessor "github.com/open-telemetry/opentelemetry-collector-contrib/processor/deltatocumulativeprocessor"
 	filterprocessor "github.com/open-telemetry/opentelemetry-collector-contrib/processor/filterprocessor"
-	redactionprocessor "github.com/open-telemetry/opentelemetry-collector-contrib/processor/redactionprocessor"
+	// redaction: collector-contrib's v0.161.0 processor, with a guard before each blocked-value
+	// match (redactionprocessor/README.md says what differs).
+	redactionprocessor "github.com/mcp-audit/mcp-audit/collector/otelcol-mcp/redactionprocessor"
 	tailsamplingprocessor "github.com/open-telemetry/opentelemetry-collector-contrib/processor/tailsamplingprocessor"
-	transformprocessor "github.com/open-telemetry/opentelemetry-collector-contrib/processor/transformprocessor"
+	// transform: collector-contrib's v0.161.0 processor whose replace_all_patterns has a guard
+	// before each value's match (span and span event contexts).
+	guardedottl "github.com/mcp-audit/mcp-audit/collector/otelcol-mcp/guardedottl"
 	batchprocessor "go.opentelemetry.io/collector/processor/batchprocessor"
 	memorylimiterprocessor "go.opentelemetry.io/collector/processor/memorylimiterprocessor"
 
@@ -103,7 +107,7 @@ func components() (otelcol.Factories, error) {
 		filterprocessor.NewFactory(),
 		redactionprocessor.NewFactory(),
 		tailsamplingprocessor.NewFactory(),
-		transformprocessor.NewFactory(),
+		guardedottl.NewFactory(),
 	)
 	if err != nil {
 		return otelcol.Factories{}, err
@@ -114,9 +118,9 @@ func components() (otelcol.Factories, error) {
 	factories.ProcessorModules[attributesprocessor.NewFactory().Type()] = "github.com/open-telemetry/opentelemetry-collector-contrib/processor/attributesprocessor v0.161.0"
 	factories.ProcessorModules[deltatocumulativeprocessor.NewFactory().Type()] = "github.com/open-telemetry/opentelemetry-collector-contrib/processor/deltatocumulativeprocessor v0.161.0"
 	factories.ProcessorModules[filterprocessor.NewFactory().Type()] = "github.com/open-telemetry/opentelemetry-collector-contrib/processor/filterprocessor v0.161.0"
-	factories.ProcessorModules[redactionprocessor.NewFactory().Type()] = "github.com/open-telemetry/opentelemetry-collector-contrib/processor/redactionprocessor v0.161.0"
+	factories.ProcessorModules[redactionprocessor.NewFactory().Type()] = "github.com/mcp-audit/mcp-audit/collector/otelcol-mcp v0.0.0 (redactionprocessor: collector-contrib v0.161.0 with guarded blocked values)"
 	factories.ProcessorModules[tailsamplingprocessor.NewFactory().Type()] = "github.com/open-telemetry/opentelemetry-collector-contrib/processor/tailsamplingprocessor v0.161.0"
-	factories.ProcessorModules[transformprocessor.NewFactory().Type()] = "github.com/open-telemetry/opentelemetry-collector-contrib/processor/transformprocessor v0.161.0"
+	factories.ProcessorModules[guardedottl.NewFactory().Type()] = "github.com/mcp-audit/mcp-audit/collector/otelcol-mcp v0.0.0 (guardedottl: collector-contrib transformprocessor v0.161.0 with guarded replace_all_patterns)"
 
 	factories.Connectors, err = otelcol.MakeFactoryMap[connector.Factory](
 		auditlogconnector.NewFactory(),
