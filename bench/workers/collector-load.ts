@@ -29,6 +29,8 @@ const MAX_IN_FLIGHT = 8;
 // A step stops sending after this long: a collector far below the target rate would otherwise hold
 // the bench for minutes, and what it sustained is known by then.
 const MAX_STEP_MS = 30_000;
+// How long the counts must stand still before what has not arrived counts as lost.
+const STABLE_MS = 35_000;
 const log = (line: string) => process.stderr.write(`  collector ${variant}: ${line}\n`);
 
 const NO_REDACTION = `service:
@@ -243,10 +245,12 @@ try {
     await Promise.all(pending);
     const sendSeconds = (performance.now() - t0) / 1000;
     const memory = memoryMiB(collectorPid);
-    // Wait for every backend to hold what was accepted, or for the counts to stop moving.
+    // Wait for every backend to hold what was accepted, or for the counts to stop moving for
+    // longer than the collector's exporters back off between retries (30 s at most): a request
+    // waiting out a backoff is still queued, not lost.
     let counts = { jaeger: 0, prometheus: 0, audit: 0 };
     let lastChange = performance.now();
-    while (performance.now() - lastChange < 15_000) {
+    while (performance.now() - lastChange < STABLE_MS) {
       const next = {
         jaeger: await jaegerCount(stack, service),
         prometheus: await promCount(stack, session),
