@@ -1,6 +1,6 @@
 // `npm run bench:signals [-- --write]`: what the detection signals cost per call, off the caller's
 // path but on the host's CPU: the result scan (mcp_audit.result.pii.*, the redaction engine's
-// detectors over a 1 MiB prefix) on typical small results and on a 1 MiB one, and the argument
+// detectors over a bounded sample) on typical small results and on a 1 MiB one, and the argument
 // risk tags (mcp_audit.arguments.risk) on typical arguments. For the 1 MiB result it also gives
 // the longest single step, which is how long the scan holds the event loop at a time (it runs one
 // piece per turn). Medians of several rounds; --write puts the table into docs/benchmarks.md.
@@ -51,7 +51,7 @@ const results: Record<string, unknown> = {
   'balances, no personal data (10 KB)': rowsResult(
     Array.from({ length: 120 }, (_, i) => ({ id: 4471 + i, city: 'Leeds', balance: 48210 + i })),
   ),
-  'customer rows, over 1 MiB (the scan reads its first 1 MiB)': rowsResult(customersOf(1 << 20)),
+  'customer rows, over 1 MiB (the scan reads a 512 KiB sample)': rowsResult(customersOf(1 << 20)),
 };
 
 const args: Record<string, [tool: string, args: unknown]> = {
@@ -146,8 +146,9 @@ records the span, after the caller has its result (the medians of ${ROUNDS} roun
 ${cpus().length} × ${cpus()[0]?.model ?? 'unknown'}, load average ${load} when it ran: the machine is
 shared with other engineers' runs, so these are the figures as measured, not a quiet machine's.
 
-Result scan (\`mcp_audit.result.pii.*\`, the redaction engine's detectors over the first
-${DEFAULT_RESULT_SCAN_CHARS / 1024 / 1024} MiB, whatever the capture mode). A large result is scanned one ~16 KiB piece per
+Result scan (\`mcp_audit.result.pii.*\`, the redaction engine's detectors over a sample of
+${DEFAULT_RESULT_SCAN_CHARS / 1024} KiB: a result that short whole, a larger one's first 64 KiB and windows
+spread across the rest; whatever the capture mode). A large result is scanned one ~16 KiB piece per
 event-loop turn, so the host is held at most for the longest step:
 
 | result | size | scan per call | event loop | matches (classes) | redaction of the same result (its captured text stops at 4 KiB), for scale |

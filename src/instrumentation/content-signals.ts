@@ -4,19 +4,31 @@
 // personal data" from "returned a lot of bytes" without the collector ever seeing the content.
 import type { Attributes } from '@opentelemetry/api';
 import { KEY_CLASS, type Classifier } from '../redaction/classify.js';
+import { boundaryAfter, LeafWalk, REACH, sampleRest } from './result-walk.js';
 import {
   ATTR_MCP_AUDIT_RESULT_PII_CLASSES,
   ATTR_MCP_AUDIT_RESULT_PII_CLASS_COUNTS,
   ATTR_MCP_AUDIT_RESULT_PII_COUNT,
 } from '../semconv.js';
 
-/** Characters of a result scanned by default (a prefix: the work per call is bounded). */
-export const DEFAULT_RESULT_SCAN_CHARS = 1024 * 1024;
+/**
+ * Characters of a result scanned by default: the first {@link RESULT_SCAN_HEAD_CHARS}, then, of a
+ * longer result, windows spread evenly across the rest. The work per call is bounded whatever the
+ * result's size.
+ */
+export const DEFAULT_RESULT_SCAN_CHARS = 512 * 1024;
+/** The head of a result that is always scanned whole (all of a budget below it: a prefix). */
+export const RESULT_SCAN_HEAD_CHARS = 64 * 1024;
 
-// Containers nested deeper than this are not entered (results are JSON; depth is not data).
-const MAX_DEPTH = 64;
-// Numbers this large can be an SSN or a card given as a number; smaller ones cannot.
-const MIN_CLASSIFIED_NUMBER = 1e8;
+/** A whole number of characters, or undefined (reported) for anything else: the default applies. */
+export function validScanChars(value: unknown, warn: (message: string) => void): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value;
+  warn(
+    `mcp-audit: ignoring resultScanChars ${JSON.stringify(value) ?? String(value)} (not a whole number >= 0); using the default`,
+  );
+  return undefined;
+}
 
 export interface ResultClasses {
   /** Class names, sorted. */
@@ -43,13 +55,18 @@ interface Piece {
   windowAt?: number;
   /** Values under sensitive keys: their start offsets; one with no match counts as `key`. */
   keyed?: number[];
+  /** Where a text starts or ends mid-value (no boundary in reach): a match there may be part of one. */
+  rawStarts?: number[];
+  rawEnds?: number[];
 }
 
 /**
- * The classes found in the first `maxChars` characters of a result's string leaves (and large
- * numbers), plus values under sensitive keys (their detected class, else `key`). The walk is
- * iterative and bounded by `maxChars` (every node visited costs at least one); the scan runs one
- * piece per {@link step}. Never throws.
+ * The classes found in a result's string leaves (and large numbers), plus values under sensitive
+ * keys (their detected class, else `key`), reading at most about `maxChars` characters: the whole
+ * result when it is that short; else its first `headChars` (default {@link RESULT_SCAN_HEAD_CHARS})
+ * and, with what the budget has left, windows spread evenly across the rest, so personal data
+ * throughout a large result is still seen. Every node visited costs at least one character. The
+ * walk is iterative; the scan runs one piece per {@link step}. Never throws.
  */
 export class ResultScan {
   private readonly found = new Map<string, number>();
@@ -59,6 +76,8 @@ export class ResultScan {
   private lastEnd = 0;
   private plain: string[] = [];
   private plainChars = 0;
+  private plainRawStarts: number[] = [];
+  private plainRawEnds: number[] = [];
   private keyed: string[] = [];
   private keyedChars = 0;
 
@@ -66,39 +85,17 @@ export class ResultScan {
     result: unknown,
     private readonly classifier: Classifier,
     maxChars: number,
+    headChars: number = RESULT_SCAN_HEAD_CHARS,
   ) {
-    let budget = maxChars;
-    const stack: Array<[value: unknown, depth: number]> = [[result, 0]];
+    const budget = maxChars > 0 ? Math.min(Number.MAX_SAFE_INTEGER, Math.floor(maxChars)) : 0;
+    const head = Math.min(budget, Math.max(0, Math.floor(headChars)));
+    const walk = new LeafWalk(result, classifier);
     try {
-      while (stack.length > 0 && budget > 0) {
-        const [value, depth] = stack.pop()!;
-        budget--;
-        if (typeof value === 'string') {
-          const text = value.length > budget ? value.slice(0, budget) : value;
-          budget -= text.length;
-          this.addPlain(text);
-        } else if (typeof value === 'number' || typeof value === 'bigint') {
-          if (typeof value === 'bigint' || Math.abs(value) >= MIN_CLASSIFIED_NUMBER)
-            this.addPlain(String(value));
-        } else if (typeof value === 'object' && value !== null && depth < MAX_DEPTH) {
-          if (Array.isArray(value)) {
-            for (let i = value.length - 1; i >= 0 && stack.length < budget; i--)
-              stack.push([value[i], depth + 1]);
-          } else {
-            const entries = Object.entries(value as Record<string, unknown>);
-            for (let i = entries.length - 1; i >= 0 && stack.length < budget; i--) {
-              const [key, child] = entries[i]!;
-              if (classifier.sensitiveKey(key) && child !== null && child !== undefined && child !== '') {
-                const text =
-                  typeof child === 'string' ? child.slice(0, Math.max(0, Math.min(budget, PIECE))) : '';
-                budget -= key.length + text.length;
-                this.addKeyed(text);
-              } else {
-                stack.push([child, depth + 1]);
-              }
-            }
-          }
-        }
+      const rest = this.scanHead(walk, head);
+      if (rest !== undefined && budget > head) {
+        sampleRest(walk, rest, budget - head, (text, keyed, rawStart, rawEnd) =>
+          keyed ? this.addKeyed(text.slice(0, PIECE)) : this.addPlain(text, rawStart, rawEnd),
+        );
       }
     } catch {
       // A getter that throws, a proxy: scan what was collected.
@@ -107,29 +104,73 @@ export class ResultScan {
     this.flushKeyed();
   }
 
-  private addPlain(text: string): void {
+  /**
+   * Takes leaves whole until `head` characters are spent. Undefined when the result ended within
+   * it; else the rest of a string the head ended in ('' when it ended between leaves).
+   */
+  private scanHead(walk: LeafWalk, head: number): string | undefined {
+    let left = head;
+    while (left > 0) {
+      const visited = walk.nodes;
+      const leaf = walk.next();
+      if (!leaf) return undefined;
+      left -= walk.nodes - visited;
+      if (leaf.keyed) {
+        const text = leaf.text.slice(0, Math.max(0, Math.min(left, PIECE)));
+        left -= leaf.keyChars + text.length;
+        this.addKeyed(text);
+      } else if (leaf.text.length <= left) {
+        left -= leaf.text.length;
+        this.addPlain(leaf.text);
+      } else {
+        // The head ends in this string: at the nearest boundary past its budget, if one is near.
+        const room = Math.max(0, left);
+        const cut = room === 0 ? 0 : boundaryAfter(leaf.text, room, REACH);
+        this.addPlain(leaf.text.slice(0, cut ?? room), false, cut === undefined);
+        return leaf.text.slice(cut ?? room);
+      }
+    }
+    return '';
+  }
+
+  /** `rawStart`/`rawEnd`: the text was cut mid-value there (a match at the cut may be part of one). */
+  private addPlain(text: string, rawStart = false, rawEnd = false): void {
     if (text.length === 0) return;
     if (text.length > PIECE) {
       this.flushPlain();
       for (let at = 0; at < text.length; at += PIECE) {
         const last = at + PIECE >= text.length;
+        const piece = text.slice(at, at + PIECE + (last ? 0 : OVERLAP));
         this.pieces.push({
-          text: text.slice(at, at + PIECE + (last ? 0 : OVERLAP)),
+          text: piece,
           countBefore: last ? Infinity : PIECE,
           ...(at > 0 ? { windowAt: at } : {}),
+          ...(at === 0 && rawStart ? { rawStarts: [0] } : {}),
+          ...(last && rawEnd ? { rawEnds: [piece.length] } : {}),
         });
       }
       return;
     }
     if (this.plainChars + text.length > PIECE) this.flushPlain();
+    if (rawStart) this.plainRawStarts.push(this.plainChars);
+    if (rawEnd) this.plainRawEnds.push(this.plainChars + text.length);
     this.plain.push(text);
     this.plainChars += text.length + SEPARATOR.length;
   }
 
   private flushPlain(): void {
-    if (this.plain.length > 0) this.pieces.push({ text: this.plain.join(SEPARATOR), countBefore: Infinity });
+    if (this.plain.length > 0) {
+      this.pieces.push({
+        text: this.plain.join(SEPARATOR),
+        countBefore: Infinity,
+        ...(this.plainRawStarts.length > 0 ? { rawStarts: this.plainRawStarts } : {}),
+        ...(this.plainRawEnds.length > 0 ? { rawEnds: this.plainRawEnds } : {}),
+      });
+    }
     this.plain = [];
     this.plainChars = 0;
+    this.plainRawStarts = [];
+    this.plainRawEnds = [];
   }
 
   private addKeyed(text: string): void {
@@ -163,6 +204,7 @@ export class ResultScan {
     this.lastEnd = 0;
     for (const m of matches) {
       if (m.start >= piece.countBefore || at + m.start < carried) continue;
+      if (piece.rawStarts?.includes(m.start) || piece.rawEnds?.includes(m.end)) continue;
       this.found.set(m.label, (this.found.get(m.label) ?? 0) + 1);
       this.lastEnd = Math.max(this.lastEnd, at + m.end);
     }
@@ -198,8 +240,13 @@ export class ResultScan {
 }
 
 /** The whole scan at once (tests, offline use). */
-export function classifyResult(result: unknown, classifier: Classifier, maxChars: number): ResultClasses {
-  const scan = new ResultScan(result, classifier, maxChars);
+export function classifyResult(
+  result: unknown,
+  classifier: Classifier,
+  maxChars: number,
+  headChars: number = RESULT_SCAN_HEAD_CHARS,
+): ResultClasses {
+  const scan = new ResultScan(result, classifier, maxChars, headChars);
   while (scan.step());
   return scan.classes();
 }

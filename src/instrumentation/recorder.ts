@@ -28,6 +28,7 @@ import {
   resultClassAttributes,
   ResultScan,
   scanInTurns,
+  validScanChars,
   type ResultClasses,
 } from './content-signals.js';
 import { disarmInFlightMark } from './in-flight.js';
@@ -149,7 +150,9 @@ export class Recorder {
     this.redactor = createRedactor(redaction);
     this.classifier = createClassifier(redaction);
     this.resultScanChars =
-      config.resultScanChars ?? envCount(ENV_RESULT_SCAN_CHARS, diag) ?? DEFAULT_RESULT_SCAN_CHARS;
+      validScanChars(config.resultScanChars, (m) => diag.warn(m)) ??
+      envCount(ENV_RESULT_SCAN_CHARS, diag) ??
+      DEFAULT_RESULT_SCAN_CHARS;
     this.riskRules = compileArgumentRisk(
       config.argumentRisk ?? DEFAULT_ARGUMENT_RISK,
       config.egressTools ?? DEFAULT_EGRESS_TOOLS,

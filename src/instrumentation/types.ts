@@ -47,9 +47,11 @@ export interface McpInstrumentationConfig extends InstrumentationConfig {
   maxPendingServerSpans?: number;
   /**
    * Characters of each result scanned for classes of personal data and secrets
-   * (`mcp_audit.result.pii.*`, recorded whatever the capture mode, never the values); 0 turns it off.
-   * Env: `MCP_AUDIT_RESULT_SCAN_CHARS`.
-   * @default 1048576
+   * (`mcp_audit.result.pii.*`, recorded whatever the capture mode, never the values): a result up
+   * to that size whole; of a larger one the first 64 KiB whole, then windows spread evenly across
+   * the rest (the counts are those of the sample). Up to 64 KiB: a prefix. 0 turns it off; anything
+   * but a whole number is reported and the default applies. Env: `MCP_AUDIT_RESULT_SCAN_CHARS`.
+   * @default 524288
    */
   resultScanChars?: number;
   /** The lists behind `mcp_audit.arguments.risk`. @default `argument_risk` of collector/rules/thresholds.json */

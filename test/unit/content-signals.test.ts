@@ -4,7 +4,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createClassifier } from '../../src/redaction/classify.js';
 import { BUILTIN_CLASS_NAMES, KEY_CLASS } from '../../src/redaction/detectors.js';
-import { classifyResult } from '../../src/instrumentation/content-signals.js';
+import {
+  classifyResult,
+  DEFAULT_RESULT_SCAN_CHARS,
+  RESULT_SCAN_HEAD_CHARS,
+  validScanChars,
+} from '../../src/instrumentation/content-signals.js';
 import { argumentRisk, compileArgumentRisk, RISK_TAGS } from '../../src/instrumentation/argument-risk.js';
 import { DEFAULT_ARGUMENT_RISK, DEFAULT_EGRESS_TOOLS } from '../../src/instrumentation/signal-defaults.js';
 import fc from '../support/property.js';
@@ -163,4 +168,134 @@ test('any arguments: risk tags only from the vocabulary, sorted and unique, neve
       for (const tag of tags) assert.ok((RISK_TAGS as readonly string[]).includes(tag), tag);
     }),
   );
+});
+
+// A large result is read in a bounded sample: its head whole, then windows spread across the rest.
+// A budget well below the results below, so they are sampled.
+const SAMPLED = 96 * 1024;
+const FILLER = 'lorem ipsum dolor sit amet, consectetur adipiscing elit; ';
+const filler = (chars: number) => FILLER.repeat(Math.ceil(chars / FILLER.length)).slice(0, chars);
+
+test('a large result: anything in its first 64 KiB is always found', () => {
+  const text = filler(1 << 20);
+  fc.assert(
+    fc.property(fc.integer({ min: 0, max: RESULT_SCAN_HEAD_CHARS - 40 }), (at) => {
+      const result = {
+        content: [{ type: 'text', text: `${text.slice(0, at)} ada@example.org ${text.slice(at)}` }],
+      };
+      const found = classifyResult(result, classifier, DEFAULT_RESULT_SCAN_CHARS);
+      assert.deepEqual(found, { classes: ['email'], counts: [1], total: 1 });
+    }),
+    { numRuns: 25 },
+  );
+});
+
+test('a large customer dump with personal data only past the head: the sampled windows find it', () => {
+  // 200 KB of rows without personal data, then 1 MB of customer rows: one text, and as structured rows.
+  const plainRows = Array.from({ length: 5000 }, (_, i) => ({ id: i, city: 'Leeds', balance: 48210 + i }));
+  const customers = Array.from({ length: 9000 }, (_, i) => ({
+    id: 5000 + i,
+    name: `Customer ${i}`,
+    email: `customer${i}@example.com`,
+    phone: `+1-415-555-${String(1000 + (i % 9000)).padStart(4, '0')}`,
+  }));
+  const rows = [...plainRows, ...customers];
+  const text = JSON.stringify({ rows });
+  assert.ok(text.indexOf('@') > 2 * RESULT_SCAN_HEAD_CHARS, 'no personal data in the head');
+  for (const result of [{ content: [{ type: 'text', text }] }, { structuredContent: { rows } }]) {
+    const found = classifyResult(result, classifier, SAMPLED);
+    assert.deepEqual(found.classes, ['email', 'phone']);
+    // A sample: some of the 9,000 of each, never more.
+    for (const n of found.counts) assert.ok(n > 50 && n < 9000, `${n}`);
+  }
+  // A budget as large as the result reads all of it.
+  const all = classifyResult({ content: [{ type: 'text', text }] }, classifier, text.length + 1024);
+  assert.deepEqual(all, { classes: ['email', 'phone'], counts: [9000, 9000], total: 18000 });
+});
+
+test('a sample finds nothing the whole scan does not: no class made of part of a value, nothing twice', () => {
+  // Words separated by spaces only, so windows are often cut mid-value (no boundary in reach).
+  const word = fc.constantFrom(
+    'lorem',
+    'ipsum',
+    '12345',
+    'ada@example.org',
+    '412-55-1234',
+    '4111 1111 1111 1111',
+    '+1-415-555-0134',
+    'GB82 WEST 1234 5698 7654 32',
+    'AKIAIOSFODNN7EXAMPLE',
+    'Bearer abcDEF1234567890xyz',
+  );
+  fc.assert(
+    fc.property(
+      fc.array(word, { minLength: 50, maxLength: 50 }),
+      fc.integer({ min: 20_000, max: 30_000 }),
+      (words, times) => {
+        const text = Array.from({ length: times }, (_, i) => words[i % words.length]).join(' ');
+        const whole = classifyResult(text, classifier, text.length + 1);
+        const sampled = classifyResult(text, classifier, SAMPLED);
+        for (const [i, cls] of sampled.classes.entries()) {
+          const j = whole.classes.indexOf(cls);
+          assert.ok(j >= 0, `${cls} found only by the sample`);
+          assert.ok(sampled.counts[i]! <= whole.counts[j]!, cls);
+        }
+        assert.ok(text.length > 2 * SAMPLED && sampled.total <= whole.total);
+      },
+    ),
+    { numRuns: 8 },
+  );
+  // Long digit runs between spaces: a window cut inside one leaves a shorter run that can pass as a
+  // card or an SSN. A match at such a cut is not counted.
+  let seed = 12345;
+  const digit = () => String((seed = (seed * 1103515245 + 12345) % 2147483648) % 10);
+  const runs = Array.from({ length: 20_000 }, () => Array.from({ length: 24 }, digit).join(''));
+  const whole = classifyResult(runs.join(' ref '), classifier, Infinity);
+  // Leading spaces move every window: each puts its cuts elsewhere in the runs.
+  for (let lead = 0; lead < 24; lead++) {
+    const text = ' '.repeat(lead) + runs.join(' ref ');
+    const sampled = classifyResult(text, classifier, SAMPLED);
+    for (const cls of sampled.classes)
+      assert.ok(whole.classes.includes(cls), `${cls} found only by the sample`);
+    assert.ok(sampled.total <= whole.total, `${sampled.total} > ${whole.total}`);
+  }
+});
+
+test('the work is bounded by the budget, not by the result', () => {
+  let scanned = 0;
+  const counting = {
+    ...classifier,
+    matches: (text: string) => {
+      scanned += text.length;
+      return classifier.matches(text);
+    },
+  };
+  const rows = Array.from({ length: 200_000 }, (_, i) => ({ id: i, note: `row ${i} of many` }));
+  for (const result of ['x'.repeat(10 << 20), filler(10 << 20), { rows }]) {
+    for (const budget of [DEFAULT_RESULT_SCAN_CHARS, 16 * 1024, 256 * 1024]) {
+      scanned = 0;
+      classifyResult(result, counting, budget);
+      // Widening each window to a boundary and the overlap between pieces add a little.
+      assert.ok(scanned <= budget * 1.25 + 2048, `${scanned} characters scanned for a budget of ${budget}`);
+      assert.ok(scanned >= budget * 0.5, `${scanned} characters scanned for a budget of ${budget}`);
+    }
+  }
+});
+
+test('the resultScanChars setting: a whole number, else a clear warning and the default', () => {
+  const warnings: string[] = [];
+  const warn = (m: string) => warnings.push(m);
+  assert.equal(validScanChars(undefined, warn), undefined);
+  assert.equal(validScanChars(0, warn), 0);
+  assert.equal(validScanChars(262_144, warn), 262_144);
+  assert.deepEqual(warnings, []);
+  for (const bad of [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, '65536', null]) {
+    assert.equal(validScanChars(bad, warn), undefined);
+  }
+  assert.equal(warnings.length, 6);
+  for (const w of warnings)
+    assert.match(
+      w,
+      /^mcp-audit: ignoring resultScanChars .* \(not a whole number >= 0\); using the default$/,
+    );
 });
