@@ -14,6 +14,7 @@ import {
 import { OtlpHttpSpanExporter } from './evidence/otlp-http-exporter.js';
 import type { AuditRecord } from './evidence/record.js';
 import { McpInstrumentation } from './instrumentation/instrumentation.js';
+import { completePendingSpans } from './instrumentation/recorder.js';
 import type { McpInstrumentationConfig } from './instrumentation/types.js';
 import { loadOnDemand, startOpenTelemetry } from './otel-setup.js';
 import { createRedactor } from './redaction/redact.js';
@@ -249,6 +250,9 @@ export function startMcpAudit(
   // inside) gets what is left of it, and nothing when the collector is known to be unreachable.
   const boundedShutdown = async (): Promise<void> => {
     const deadline = Date.now() + settings.shutdownTimeoutMillis;
+    // Calls that ended but whose spans are still being completed (a large result scanned over
+    // several turns) end now, so the flush below carries them.
+    completePendingSpans();
     // Collector queues first: what they could not deliver is written to the evidence log as it closes.
     await Promise.all(routes.map((r) => r.queue.shutdown()));
     await Promise.all(queues.map((q) => q.shutdown()));

@@ -115,6 +115,19 @@ export interface Call {
  * Everything both sides need to turn a request and its outcome into attributes: the redactor, the
  * capture switches, the histograms. Built once per configuration, not per call.
  */
+// Recorders holding ended calls whose spans are not complete yet (a few at most: one per
+// instrumentation, proxy session or wrap): the shutdown completes them before the processors flush.
+const recordersWithPendingSpans = new Set<Recorder>();
+
+/**
+ * Completes now every span whose call has ended but whose deferred part (size, summary, result
+ * scan) has not run yet. Called at shutdown: a process told to stop while a large result is still
+ * being scanned a piece per turn exports that span instead of losing it.
+ */
+export function completePendingSpans(): void {
+  for (const recorder of [...recordersWithPendingSpans]) recorder.completePending();
+}
+
 export class Recorder {
   readonly redactor: Redactor;
   private readonly argsMode: CaptureMode;
@@ -129,6 +142,9 @@ export class Recorder {
   private readonly summaries = new Map<string, { text: string; count: number }>();
   // Every completion of one turn runs from one immediate: no closure and no immediate per call.
   private completions: PendingCompletion[] = [];
+  // Large results being scanned a piece per turn: at shutdown each one is finished at once, so a
+  // process told to stop still exports every span that had its response (none left half-done).
+  private readonly scansInTurns = new Set<() => void>();
   private readonly drainCompletions = () => {
     const batch = this.completions;
     this.completions = [];
@@ -139,7 +155,12 @@ export class Recorder {
         this.diag.error('mcp-audit: could not complete a span', err);
       }
     }
+    this.forgetIfIdle();
   };
+
+  private forgetIfIdle(): void {
+    if (this.completions.length === 0 && this.scansInTurns.size === 0) recordersWithPendingSpans.delete(this);
+  }
 
   constructor(
     config: McpInstrumentationConfig,
@@ -215,6 +236,18 @@ export class Recorder {
       : undefined;
   }
 
+  /** This recorder's part of completePendingSpans(). */
+  completePending(): void {
+    this.drainCompletions();
+    for (const finishNow of [...this.scansInTurns]) {
+      try {
+        finishNow();
+      } catch (err) {
+        this.diag.error('mcp-audit: could not complete a span', err);
+      }
+    }
+  }
+
   /** Ends the call with the JSON-RPC response that answered it (a result or an error). */
   finishResponse(call: Call, response: JsonRpcResponseLike): void {
     if (response.error) this.finish(call, classifyErrorResponse(response.error));
@@ -230,7 +263,10 @@ export class Recorder {
     call.done = true;
     const endedAt = performance.now();
     disarmInFlightMark(call);
-    if (this.completions.push({ call, outcome, result, endedAt }) === 1) setImmediate(this.drainCompletions);
+    if (this.completions.push({ call, outcome, result, endedAt }) === 1) {
+      recordersWithPendingSpans.add(this);
+      setImmediate(this.drainCompletions);
+    }
   }
 
   private complete(
@@ -253,13 +289,24 @@ export class Recorder {
     ) {
       const scan = new ResultScan(result, this.classifier, this.resultScanChars);
       if (scan.remaining > 1) {
-        scanInTurns(scan, (classes) => {
+        let completed = false;
+        const completeWith = (classes: ResultClasses) => {
+          if (completed) return;
+          completed = true;
+          this.scansInTurns.delete(finishNow);
           try {
             this.complete(call, outcome, result, endedAt, classes);
           } catch (err) {
             this.diag.error('mcp-audit: could not complete a span', err);
           }
-        });
+          this.forgetIfIdle();
+        };
+        const finishNow = () => {
+          while (scan.step());
+          completeWith(scan.classes());
+        };
+        this.scansInTurns.add(finishNow);
+        scanInTurns(scan, completeWith);
         return;
       }
       while (scan.step());
